@@ -1,0 +1,85 @@
+"""Engine throughput on the embedded model.
+
+Prints (1) log-likelihood throughput as a ratio to this machine's measured dense matmul
+rate: tokens/s x 2 x parameters / FLOP/s, where tokens are the context and continuation
+tokens of every request; (2) the speed-up of the batched engine (length-sorted batches,
+shared contexts computed once) over a loop that scores one request at a time with one
+plain forward pass each. Both are measured in one run on the same requests.
+
+    python benchmarks/engine.py [--model embedded:smollm2-135m-instruct] [--questions 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, matmul_flops  # noqa: E402
+
+
+def workload(n_questions: int) -> list:
+    """Multiple-choice world facts (4 choices sharing a context) and general-text continuations."""
+    from tunelens.data import general_text_chunks, world_facts
+    from tunelens.engine import LLRequest
+
+    per_category = max(1, n_questions // 5)
+    requests = [LLRequest(f.prompt, " " + c) for f in world_facts(per_category, seed=0) for c in f.choices]
+    for chunk in general_text_chunks(n_questions // 3, 400, seed=0):
+        cut = len(chunk) // 2
+        requests.append(LLRequest(chunk[:cut], chunk[cut:cut + 80]))
+    return requests
+
+
+def one_at_a_time(engine, requests) -> float:
+    import torch
+
+    total = 0.0
+    with torch.inference_mode():
+        for req in requests:
+            ctx, cont = engine.encode(req.context), engine.encode_continuation(req.continuation)
+            ids = torch.tensor([ctx + cont])
+            logprobs = torch.log_softmax(engine.model(input_ids=ids).logits[0, len(ctx) - 1 : -1].float(), -1)
+            total += float(logprobs.gather(1, torch.tensor(cont)[:, None]).sum())
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="embedded:smollm2-135m-instruct")
+    parser.add_argument("--questions", type=int, default=60)
+    args = parser.parse_args()
+
+    from tunelens.engine import Engine
+    from tunelens.models import load_model
+
+    loaded = load_model(args.model)
+    engine = Engine(loaded)
+    requests = workload(args.questions)
+    n_params = sum(p.numel() for p in loaded.model.parameters())
+    tokens = sum(len(engine.encode(r.context)) + len(engine.encode_continuation(r.continuation)) for r in requests)
+    engine.loglikelihood(requests[:8])  # warm-up
+
+    start = time.perf_counter()
+    batched = engine.loglikelihood(requests)
+    t_batched = time.perf_counter() - start
+    start = time.perf_counter()
+    looped = one_at_a_time(engine, requests)
+    t_loop = time.perf_counter() - start
+    flops = matmul_flops()
+
+    assert abs(sum(r.logprob for r in batched) - looped) < 1e-2 * len(requests), "batched and looped scores differ"
+    rate = tokens / t_batched
+    print(f"machine: {machine()}")
+    print(f"model: {args.model} ({n_params / 1e6:.0f}M parameters); {len(requests)} requests, {tokens} tokens")
+    print(f"measured matmul rate: {flops / 1e9:.1f} GFLOP/s")
+    print(f"batched engine: {rate:.0f} tokens/s; one-at-a-time loop: {tokens / t_loop:.0f} tokens/s")
+    print(f"throughput / matmul rate (tokens/s x 2 x params / FLOP/s): {rate * 2 * n_params / flops:.2f}")
+    print(f"speed-up of the batched engine over the one-at-a-time loop: {t_loop / t_batched:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

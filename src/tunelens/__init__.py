@@ -1,0 +1,35 @@
+"""tunelens: what did your fine-tune really change?
+
+The Python API is the product; the ``tunelens`` command is a thin shell over it::
+
+    import tunelens
+    results = tunelens.audit("embedded:smollm2-135m-instruct", "runs/lora/adapter", out_dir="audit")
+    run = tunelens.tuning("embedded:smollm2-135m-instruct", "data.jsonl", out_dir="runs/lora")
+
+Heavy dependencies (torch, transformers, peft) load on first use, so ``import tunelens`` is fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunelens._version import __version__
+from tunelens.errors import TunelensError
+
+__all__ = ["TunelensError", "__version__", "audit", "load_model", "run_demo", "tune"]
+
+_LAZY = {
+    "audit": ("tunelens._audit", "audit"),
+    "tune": ("tunelens.tuning", "tune"),
+    "load_model": ("tunelens.models", "load_model"),
+    "run_demo": ("tunelens.demo", "run_demo"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'tunelens' has no attribute {name!r}")

@@ -1,0 +1,96 @@
+"""Run a battery of probes on a base/tuned pair and write results.json and report.html.
+
+    from tunelens import audit
+    results = audit("embedded:smollm2-135m-instruct", "runs/demo/adapter", out_dir="runs/audit")
+
+results.json is rewritten after every probe, so an interrupted audit keeps what it had
+measured; report.html is written last, from results.json alone.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from tunelens._version import __version__
+from tunelens.data import TaskSpec
+from tunelens.engine import Engine
+from tunelens.errors import TunelensError
+from tunelens.models import LoadedModel, LoadOptions, check_same_tokenizer, load_model, model_info, parse_ref
+from tunelens.outdir import prepare_out_dir
+from tunelens.probes import PROBES, ProbeContext, get_probe
+from tunelens.report import write_report
+from tunelens.results import AuditResults, ProbeResult, TrainingInfo, save_results
+from tunelens.stats import apply_verdicts
+from tunelens.summary import summarise
+
+
+def default_probes(task: TaskSpec | None) -> list[str]:
+    """Every registered probe that can run with what the user gave."""
+    return [name for name, spec in PROBES.items() if task is not None or not spec.needs_task]
+
+
+def audit(
+    base: str | LoadedModel,
+    tuned: str | LoadedModel,
+    *,
+    probes: Sequence[str] | None = None,
+    out_dir: str | Path = "tunelens-out",
+    task: TaskSpec | None = None,
+    suite: str | Path | None = None,
+    seed: int = 0,
+    quick: bool = False,
+    configs: dict[str, Any] | None = None,
+    options: LoadOptions = LoadOptions(),
+    training: TrainingInfo | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> AuditResults:
+    """Audit ``tuned`` against ``base`` and write results.json and report.html in out_dir."""
+    names = list(probes) if probes else default_probes(task)
+    specs = [get_probe(n) for n in names]
+    for spec in specs:
+        if spec.needs_task and task is None:
+            raise TunelensError(f"probe '{spec.name}' needs the fine-tune's task spec: pass --task TASK.json")
+    for ref in (base, tuned):
+        if isinstance(ref, str):
+            parse_ref(ref)  # fail on a bad reference before anything is written
+    out = prepare_out_dir(out_dir)
+    suite_path = Path(suite) if suite else None
+    if suite_path is not None and not suite_path.is_file():
+        raise TunelensError(f"no such suite file: {suite_path}")
+    started = time.perf_counter()
+    base_model = base if isinstance(base, LoadedModel) else load_model(base, options)
+    tuned_model = tuned if isinstance(tuned, LoadedModel) else load_model(tuned, options)
+    check_same_tokenizer(base_model, tuned_model)
+    ctx = ProbeContext(Engine(base_model), Engine(tuned_model), seed=seed, task=task, suite=suite_path, progress=progress)
+    results = AuditResults(
+        tunelens_version=__version__,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        seed=seed,
+        base=model_info(base_model),
+        tuned=model_info(tuned_model),
+        training=training,
+    )
+    for spec in specs:
+        config = (configs or {}).get(spec.name) or (spec.quick if quick else spec.config_type())
+        t0 = time.perf_counter()
+        result: ProbeResult = spec.run(ctx, config)
+        result = result.model_copy(update={"title": spec.title, "description": spec.description,
+                                           "seconds": round(time.perf_counter() - t0, 2)})
+        results.probes.append(result)
+        _finish(results, started)
+        save_results(results, out / "results.json")
+    write_report(results, out / "report.html")
+    return results
+
+
+def _finish(results: AuditResults, started: float) -> None:
+    apply_verdicts(results.metrics(), alpha=results.alpha)
+    results.summary = summarise(results)
+    results.seconds = round(time.perf_counter() - started, 2)
+    results.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+__all__ = ["audit", "default_probes"]

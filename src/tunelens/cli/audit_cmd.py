@@ -1,0 +1,52 @@
+"""``tunelens audit BASE TUNED``: run the probes on a pair and write the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tunelens.cli._common import add_load_options, err, load_options, say
+from tunelens.errors import TunelensError
+from tunelens.probes import PROBES
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("audit", help="audit a tuned model against its base", description=__doc__)
+    p.add_argument("base", help="base model reference (embedded:NAME, .gguf, directory, hub id)")
+    p.add_argument("tuned", help="tuned model reference (also a PEFT adapter directory)")
+    p.add_argument("--probes", help=f"comma-separated subset of: {', '.join(PROBES)}")
+    p.add_argument("--out", default="tunelens-out", help="output directory (default: tunelens-out)")
+    p.add_argument("--task", help="task spec JSON of the fine-tune (patterns, held-out prompts, facts)")
+    p.add_argument("--suite", help="your own regression suite, JSONL (see README)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="fewer items per probe")
+    add_load_options(p)
+
+
+def _read_task(path: str):  # -> TaskSpec
+    from tunelens.data import TaskSpec
+
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TunelensError(f"no such task spec: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise TunelensError(f"{path} is not valid JSON: {exc}") from None
+    try:
+        return TaskSpec.from_dict(raw)
+    except ValueError as exc:
+        raise TunelensError(f"{path}: {exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from tunelens import audit
+
+    task = _read_task(args.task) if args.task else None
+    probes = [p.strip() for p in args.probes.split(",") if p.strip()] if args.probes else None
+    results = audit(args.base, args.tuned, probes=probes, out_dir=args.out, task=task, suite=args.suite,
+                    seed=args.seed, quick=args.quick, options=load_options(args), progress=err)
+    for line in results.summary:
+        say(f"- {line}")
+    say(f"report: {Path(args.out) / 'report.html'}")
+    return 0

@@ -1,0 +1,39 @@
+"""The ``tunelens`` command: a thin shell over the Python API, one module per subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from tunelens.cli import audit_cmd, demo_cmd, report_cmd, tune_cmd
+from tunelens.errors import TunelensError
+
+SUBCOMMANDS = {"demo": demo_cmd, "audit": audit_cmd, "tune": tune_cmd, "report": report_cmd}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tunelens._version import __version__
+
+    parser = argparse.ArgumentParser(prog="tunelens", description="What did your fine-tune really change?")
+    parser.add_argument("--version", action="version", version=f"tunelens {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in SUBCOMMANDS.items():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(SUBCOMMANDS[args.command].run(args) or 0)
+    except TunelensError as exc:
+        print(f"tunelens: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tunelens: interrupted; results written so far are kept in the output directory", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

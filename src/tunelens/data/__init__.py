@@ -1,0 +1,55 @@
+"""Data for tunelens probes and the demo: built-in evaluation sets and user files.
+
+Built-in sets (world facts, general text, arithmetic, instruction following)
+are generated offline and deterministically from a seed, so before/after
+comparisons always score the same items.  The support-desk module builds the
+demo's training set and its ``TaskSpec``; the JSONL helpers read user data
+with errors that point at the offending line.
+"""
+
+from ._arithmetic import ArithmeticItem, arithmetic_items, parse_integer
+from ._facts import FACT_CATEGORIES, FactItem, world_facts
+from ._general_text import general_text_chunks
+from ._instructions import INSTRUCTION_KINDS, InstructionItem, check_instruction, instruction_items
+from ._jsonl import (
+    DataError,
+    SuiteItem,
+    read_jsonl,
+    read_suite,
+    read_training_data,
+    to_chat,
+    write_jsonl,
+)
+from ._support_desk import (
+    EXPOSURE_LEVELS,
+    FactSpec,
+    PatternRule,
+    TaskSpec,
+    support_desk_dataset,
+)
+
+__all__ = [
+    "EXPOSURE_LEVELS",
+    "FACT_CATEGORIES",
+    "INSTRUCTION_KINDS",
+    "ArithmeticItem",
+    "DataError",
+    "FactItem",
+    "FactSpec",
+    "InstructionItem",
+    "PatternRule",
+    "SuiteItem",
+    "TaskSpec",
+    "arithmetic_items",
+    "check_instruction",
+    "general_text_chunks",
+    "instruction_items",
+    "parse_integer",
+    "read_jsonl",
+    "read_suite",
+    "read_training_data",
+    "support_desk_dataset",
+    "to_chat",
+    "world_facts",
+    "write_jsonl",
+]

@@ -1,0 +1,221 @@
+"""Reading and writing user data files (JSON Lines) with errors people can act on.
+
+Users hand tunelens their training data and their own regression suites as
+JSONL files.  Every problem is reported as a ``DataError`` that names the
+file, the line number, what is wrong and how to fix it, because a bare
+traceback from deep inside a training run is no help to anyone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tunelens.errors import TunelensError
+
+ROLES: tuple[str, ...] = ("system", "user", "assistant")
+_FORMATS = ('{"messages": [{"role": ..., "content": ...}, ...]}, '
+            '{"prompt": ..., "completion": ...} or {"text": ...}')
+
+
+class DataError(TunelensError, ValueError):
+    """Raised for malformed user data.
+
+    The message names the file, the line number, what is wrong and how to fix it.
+    """
+
+
+@dataclass(frozen=True)
+class SuiteItem:
+    """One regression-suite question: multiple choice when ``choices`` is set, else free answer."""
+
+    id: str
+    question: str
+    answer: str
+    choices: tuple[str, ...] | None
+    answer_index: int | None
+
+
+def _iter_jsonl(path: str | Path) -> Iterator[tuple[str, dict]]:
+    """Yield ("<file> line N", object) for each non-blank line, raising DataError on bad lines."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"no such file: {path}")
+    if not path.is_file():
+        raise DataError(f"not a file: {path} (expected a .jsonl file with one JSON object "
+                        "per line)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path.name}: not UTF-8 text (byte {exc.start}); "
+                        "save the file as UTF-8") from exc
+    # Split on "\n" only: JSON strings may hold raw U+2028 and similar characters
+    # that str.splitlines() would wrongly treat as line ends.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name} line {number}"
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); "
+                            "each line must hold one complete JSON object") from exc
+        if not isinstance(value, dict):
+            raise DataError(f"{where}: expected a JSON object {{...}}, got {type(value).__name__}; "
+                            "each line must hold one object")
+        yield where, value
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Read a JSONL file in which every non-blank line is a JSON object."""
+    return [record for _, record in _iter_jsonl(path)]
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict]) -> None:
+    """Write ``records`` one per line, atomically: a temp file in the same folder, then rename.
+
+    Readers never see a half-written file; on any error the original file
+    (if there was one) is left untouched and the temp file is removed.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise DataError(f"cannot write {path}: folder {path.parent} does not exist")
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            for index, record in enumerate(records):
+                try:
+                    line = json.dumps(record, ensure_ascii=False)
+                except (TypeError, ValueError) as exc:
+                    raise DataError(f"record {index} cannot be written as JSON: {exc}") from exc
+                out.write(line + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def _messages(raw: object, where: str) -> list[dict]:
+    """Validate a "messages" list and return clean {"role", "content"} dicts."""
+    if not isinstance(raw, list) or not raw:
+        raise DataError(f'{where}: "messages" must be a non-empty list of '
+                        '{"role": ..., "content": ...} objects')
+    messages = []
+    for index, message in enumerate(raw):
+        if not isinstance(message, dict) or "role" not in message or "content" not in message:
+            raise DataError(f'{where}: messages[{index}] must be an object with "role" and '
+                            '"content"')
+        role, content = message["role"], message["content"]
+        if role not in ROLES:
+            raise DataError(f"{where}: messages[{index}] has role {role!r}; use one of "
+                            f"{', '.join(ROLES)}")
+        if not isinstance(content, str):
+            raise DataError(f"{where}: messages[{index}] content must be a string, got "
+                            f"{type(content).__name__}")
+        messages.append({"role": role, "content": content})
+    return messages
+
+
+def to_chat(record: dict, where: str) -> list[dict]:
+    """Normalise one training record to a list of chat messages.
+
+    Accepts {"messages": [...]}, {"prompt", "completion"} (a user turn and an
+    assistant turn) and {"text"} (a single assistant message with no user
+    turn).  The result must contain an assistant message with some text,
+    since that is what training learns from.
+    """
+    if not isinstance(record, dict):
+        raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    if "messages" in record:
+        messages = _messages(record["messages"], where)
+    elif "prompt" in record or "completion" in record:
+        for key in ("prompt", "completion"):
+            if not isinstance(record.get(key), str):
+                raise DataError(f'{where}: a prompt/completion record needs string fields '
+                                f'"prompt" and "completion"; "{key}" is missing or not a string')
+        messages = [{"role": "user", "content": record["prompt"]},
+                    {"role": "assistant", "content": record["completion"]}]
+    elif "text" in record:
+        if not isinstance(record["text"], str):
+            raise DataError(f'{where}: "text" must be a string')
+        messages = [{"role": "assistant", "content": record["text"]}]
+    else:
+        keys = ", ".join(sorted(record)) or "none"
+        raise DataError(f"{where}: unrecognised record (keys: {keys}); use {_FORMATS}")
+    if not any(m["role"] == "assistant" and m["content"].strip() for m in messages):
+        raise DataError(f"{where}: no assistant message with text; training needs at least one "
+                        "non-empty assistant reply")
+    return messages
+
+
+def read_training_data(path: str | Path) -> list[list[dict]]:
+    """Read a JSONL training file and normalise every record to chat messages."""
+    conversations = [to_chat(record, where) for where, record in _iter_jsonl(path)]
+    if not conversations:
+        raise DataError(f"{Path(path).name}: no training records; add one JSON object per line "
+                        f"in one of these forms: {_FORMATS}")
+    return conversations
+
+
+def _suite_item(record: dict, where: str, default_id: str) -> SuiteItem:
+    """Validate one regression-suite line and build its SuiteItem."""
+    question = record.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise DataError(f'{where}: needs a non-empty string "question"')
+    if "answer" not in record:
+        raise DataError(f'{where}: needs an "answer" (a string, or with "choices" the index or '
+                        "text of the right choice)")
+    raw_id = record.get("id", default_id)
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or str(raw_id) == "":
+        raise DataError(f'{where}: "id" must be a non-empty string or an integer')
+    answer = record["answer"]
+    if "choices" not in record:
+        if isinstance(answer, bool) or not isinstance(answer, (str, int, float)):
+            raise DataError(f'{where}: "answer" must be a string when there are no "choices"')
+        if not str(answer).strip():
+            raise DataError(f'{where}: "answer" must not be empty')
+        return SuiteItem(str(raw_id), question, str(answer), None, None)
+    choices = record["choices"]
+    if (not isinstance(choices, list) or len(choices) < 2
+            or not all(isinstance(c, str) and c.strip() for c in choices)):
+        raise DataError(f'{where}: "choices" must be a list of at least two non-empty strings')
+    if len(set(choices)) != len(choices):
+        raise DataError(f'{where}: "choices" contains the same text twice; make them distinct')
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        if not 0 <= answer < len(choices):
+            raise DataError(f'{where}: "answer" index {answer} is out of range for '
+                            f"{len(choices)} choices (indices start at 0)")
+        index = answer
+    elif isinstance(answer, str) and answer in choices:
+        index = choices.index(answer)
+    else:
+        raise DataError(f'{where}: "answer" must be a 0-based index into "choices" or the exact '
+                        f"text of one choice, got {answer!r}")
+    return SuiteItem(str(raw_id), question, choices[index], tuple(choices), index)
+
+
+def read_suite(path: str | Path) -> list[SuiteItem]:
+    """Read a user regression suite of multiple-choice and/or free-answer questions.
+
+    Items without an "id" get "line<N>" after their line number; ids must be
+    unique so results can be compared across runs.
+    """
+    items: list[SuiteItem] = []
+    seen: dict[str, str] = {}
+    for where, record in _iter_jsonl(path):
+        item = _suite_item(record, where, default_id=f"line{where.rsplit(' ', 1)[-1]}")
+        if item.id in seen:
+            raise DataError(f"{where}: id {item.id!r} is already used at {seen[item.id]}; "
+                            "give every question its own id")
+        seen[item.id] = where
+        items.append(item)
+    if not items:
+        raise DataError(f"{Path(path).name}: the suite has no questions; add one JSON object per "
+                        'line like {"question": "...", "answer": "..."}')
+    return items

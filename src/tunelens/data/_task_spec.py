@@ -1,0 +1,154 @@
+"""The task specification: what a fine-tune was meant to teach.
+
+A ``TaskSpec`` lists style rules (regexes every answer should match), user
+prompts held out from training on which the style should still appear, and
+facts with the number of training examples that stated them.  It is plain
+data that round-trips through JSON, so the demo task and user-described tasks
+are audited the same way.  ``from_dict`` checks every field and names the
+one that is wrong, because these dicts often come from hand-written files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Flags used for every PatternRule: ^ and $ match at line boundaries.
+PATTERN_FLAGS = re.MULTILINE
+
+
+def _check_fields(raw: object, where: str, names: tuple[str, ...]) -> dict:
+    """Ensure ``raw`` is a dict holding every field in ``names``; return it."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where} must be an object (dict), got {type(raw).__name__}")
+    missing = [name for name in names if name not in raw]
+    if missing:
+        listed = ", ".join(repr(name) for name in missing)
+        raise ValueError(f"{where} is missing required field(s) {listed}")
+    return raw
+
+
+def _str_field(raw: dict, name: str, where: str, allow_empty: bool = False) -> str:
+    """The string field ``name`` of ``raw``, rejecting other types and (usually) ''."""
+    value = raw[name]
+    if not isinstance(value, str):
+        raise ValueError(f"{where} field {name!r} must be a string, got {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise ValueError(f"{where} field {name!r} must not be empty")
+    return value
+
+
+def _int_field(raw: dict, name: str, where: str) -> int:
+    """The non-negative integer field ``name`` of ``raw``."""
+    value = raw[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where} field {name!r} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _str_tuple_field(
+    raw: dict, name: str, where: str, allow_empty: bool = False
+) -> tuple[str, ...]:
+    """The list-of-strings field ``name`` of ``raw`` as a tuple."""
+    value = raw[name]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"{where} field {name!r} must be a list of non-empty strings")
+    if not allow_empty and not value:
+        raise ValueError(f"{where} field {name!r} must not be an empty list")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    """A named style rule, matched with ``re.search(regex, response, re.MULTILINE)``.
+
+    Matching is case-sensitive because the style is exact; a rule that should
+    ignore case can start its regex with ``(?i)``.
+    """
+
+    name: str
+    description: str
+    regex: str
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """A fact taught by the tune, with held-out ways to ask and score it."""
+
+    id: str
+    question: str
+    prompt: str
+    answer: str
+    distractors: tuple[str, ...]
+    exposures: int
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a fine-tune was meant to teach: style rules, held-out prompts and facts."""
+
+    name: str
+    patterns: tuple[PatternRule, ...]
+    heldout_prompts: tuple[str, ...]
+    facts: tuple[FactSpec, ...]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict; ``from_dict`` turns it back into an equal TaskSpec."""
+        return {
+            "name": self.name,
+            "patterns": [
+                {"name": p.name, "description": p.description, "regex": p.regex}
+                for p in self.patterns
+            ],
+            "heldout_prompts": list(self.heldout_prompts),
+            "facts": [
+                {"id": f.id, "question": f.question, "prompt": f.prompt, "answer": f.answer,
+                 "distractors": list(f.distractors), "exposures": f.exposures}
+                for f in self.facts
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TaskSpec:
+        """Build a TaskSpec from a dict, raising ValueError that names any bad field."""
+        _check_fields(d, "task spec", ("name", "patterns", "heldout_prompts", "facts"))
+        patterns_raw, facts_raw = d["patterns"], d["facts"]
+        if not isinstance(patterns_raw, list):
+            raise ValueError("task spec field 'patterns' must be a list of objects")
+        if not isinstance(facts_raw, list):
+            raise ValueError("task spec field 'facts' must be a list of objects")
+        patterns = []
+        for index, raw in enumerate(patterns_raw):
+            where = f"task spec patterns[{index}]"
+            _check_fields(raw, where, ("name", "description", "regex"))
+            regex = _str_field(raw, "regex", where)
+            try:
+                re.compile(regex, PATTERN_FLAGS)
+            except re.error as exc:
+                raise ValueError(f"{where} field 'regex' is not a valid regex: {exc}") from exc
+            patterns.append(PatternRule(_str_field(raw, "name", where),
+                                        _str_field(raw, "description", where, allow_empty=True),
+                                        regex))
+        facts = []
+        for index, raw in enumerate(facts_raw):
+            where = f"task spec facts[{index}]"
+            _check_fields(
+                raw, where, ("id", "question", "prompt", "answer", "distractors", "exposures")
+            )
+            facts.append(FactSpec(
+                id=_str_field(raw, "id", where), question=_str_field(raw, "question", where),
+                prompt=_str_field(raw, "prompt", where), answer=_str_field(raw, "answer", where),
+                distractors=_str_tuple_field(raw, "distractors", where),
+                exposures=_int_field(raw, "exposures", where),
+            ))
+        return cls(
+            name=_str_field(d, "name", "task spec"),
+            patterns=tuple(patterns),
+            heldout_prompts=_str_tuple_field(d, "heldout_prompts", "task spec", allow_empty=True),
+            facts=tuple(facts),
+        )
+
+    def pattern_matches(self, response: str) -> dict[str, bool]:
+        """For each rule name, whether its regex is found in ``response``."""
+        return {rule.name: re.search(rule.regex, response, PATTERN_FLAGS) is not None
+                for rule in self.patterns}

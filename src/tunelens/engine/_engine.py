@@ -1,0 +1,207 @@
+"""The scoring kernel every probe uses: batched log-likelihood and batched generation.
+
+Log-likelihood requests are grouped by context: each distinct context runs through the
+model once (left-padded, length-sorted batches) and its key/value cache is reused for all
+of its continuations, so a multiple-choice question with four options costs one context
+pass plus four short continuation passes. Numbers do not depend on the batch size (up to
+float tolerance): padding is masked and position ids follow the real tokens.
+
+Run ``python benchmarks/engine.py`` for its throughput on the embedded model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from tunelens.engine._batching import length_batches
+from tunelens.models import LoadedModel
+
+
+@dataclass(frozen=True)
+class LLRequest:
+    """Score ``continuation`` given ``context`` (the continuation usually starts with a space)."""
+
+    context: str
+    continuation: str
+
+
+@dataclass(frozen=True)
+class LLResult:
+    logprob: float  # sum of log-probabilities of the continuation tokens
+    n_tokens: int
+    is_greedy: bool  # every continuation token was the argmax
+
+
+@dataclass(frozen=True)
+class GenRequest:
+    prompt: str
+    max_new_tokens: int = 64
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling settings; temperature 0 means greedy. Each request gets its own seeded stream."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+
+
+class Engine:
+    """Batched scoring and generation over one loaded model."""
+
+    def __init__(self, loaded: LoadedModel, batch_tokens: int = 4096, max_batch: int = 32) -> None:
+        self.loaded = loaded
+        self.model = loaded.model
+        self.tokenizer = loaded.tokenizer
+        self.batch_tokens = batch_tokens
+        self.max_batch = max_batch
+        self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
+
+    # ----------------------------------------------------------------- text helpers
+    def chat_prompt(self, user: str, system: str | None = None) -> str:
+        """The prompt text a chat model sees for one user turn, ready for the assistant."""
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        if getattr(self.tokenizer, "chat_template", None):
+            return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+        prefix = f"{system}\n\n" if system else ""
+        return f"{prefix}User: {user}\nAssistant:"
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of a context; special tokens are added unless the text already starts with BOS."""
+        bos = getattr(self.tokenizer, "bos_token", None)
+        add = not (bos and text.startswith(bos))
+        return list(self.tokenizer(text, add_special_tokens=add)["input_ids"])
+
+    def encode_continuation(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    # ------------------------------------------------------------ model plumbing
+    def _torch(self) -> Any:
+        import torch
+
+        return torch
+
+    def _left_pad(self, seqs: Sequence[Sequence[int]]) -> tuple[Any, Any, Any]:
+        torch = self._torch()
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for row, seq in enumerate(seqs):
+            ids[row, width - len(seq) :] = torch.tensor(seq, dtype=torch.long)
+            mask[row, width - len(seq) :] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        device = self.loaded.device
+        return ids.to(device), mask.to(device), positions.to(device)
+
+    # ------------------------------------------------------------- log-likelihood
+    def loglikelihood(self, requests: Sequence[LLRequest]) -> list[LLResult]:
+        """Log-probability of each continuation given its context, batched and shared."""
+        torch = self._torch()
+        contexts: dict[tuple[int, ...], list[int]] = {}
+        conts: list[list[int]] = []
+        for i, req in enumerate(requests):
+            ctx = tuple(self.encode(req.context))
+            cont = self.encode_continuation(req.continuation)
+            if not ctx or not cont:
+                raise ValueError(f"request {i}: context and continuation must both be non-empty")
+            contexts.setdefault(ctx, []).append(i)
+            conts.append(cont)
+        keys = list(contexts)
+        results: list[LLResult | None] = [None] * len(requests)
+
+        def cost(k: tuple[int, ...]) -> int:
+            return len(k) + max(len(conts[i]) for i in contexts[k])
+
+        with torch.inference_mode():
+            for batch in length_batches(keys, cost, self.batch_tokens, self.max_batch):
+                self._score_batch([keys[j] for j in batch], contexts, conts, results)
+        return [r for r in results if r is not None]
+
+    def _score_batch(
+        self,
+        ctx_keys: list[tuple[int, ...]],
+        contexts: dict[tuple[int, ...], list[int]],
+        conts: list[list[int]],
+        results: list[LLResult | None],
+    ) -> None:
+        torch = self._torch()
+        ids, mask, positions = self._left_pad(ctx_keys)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        first_logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
+        rows: list[int] = []  # context row of each continuation
+        req_ids: list[int] = []
+        for row, key in enumerate(ctx_keys):
+            for req in contexts[key]:
+                rows.append(row)
+                req_ids.append(req)
+        cache = out.past_key_values
+        longest = max(len(conts[r]) for r in req_ids)
+        if longest > 1:
+            # Feed all but the last continuation token on top of the shared context cache.
+            cache.batch_select_indices(torch.tensor(rows, device=ids.device))
+            width = longest - 1
+            cont_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+            cont_mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for j, req in enumerate(req_ids):
+                toks = conts[req][:-1]
+                if toks:
+                    cont_ids[j, : len(toks)] = torch.tensor(toks)
+                    cont_mask[j, : len(toks)] = 1
+            cont_ids, cont_mask = cont_ids.to(ids.device), cont_mask.to(ids.device)
+            row_index = torch.tensor(rows, device=ids.device)
+            full_mask = torch.cat([mask[row_index], cont_mask], dim=1)
+            start = mask[row_index].sum(-1, keepdim=True)
+            cont_pos = start + torch.arange(width, device=ids.device)[None, :]
+            step = self.model(
+                input_ids=cont_ids, attention_mask=full_mask, position_ids=cont_pos, past_key_values=cache, use_cache=True
+            )
+            rest_logprobs = torch.log_softmax(step.logits.float(), dim=-1)
+        for j, req in enumerate(req_ids):
+            toks = conts[req]
+            dists = [first_logprobs[rows[j]]] + [rest_logprobs[j, t] for t in range(len(toks) - 1)]
+            stacked = torch.stack(dists)
+            target = torch.tensor(toks, device=stacked.device)
+            lp = stacked.gather(1, target[:, None]).squeeze(1)
+            greedy = bool((stacked.argmax(-1) == target).all())
+            results[req] = LLResult(float(lp.sum()), len(toks), greedy)
+
+    def token_logprobs(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Per-token log-probabilities of each text (token 0 is context only, so n-1 values)."""
+        torch = self._torch()
+        encoded = [self.encode(t) for t in texts]
+        out: list[np.ndarray | None] = [None] * len(texts)
+        with torch.inference_mode():
+            for batch in length_batches(encoded, len, self.batch_tokens, self.max_batch):
+                seqs = [encoded[i] for i in batch]
+                ids, mask, positions = self._left_pad(seqs)
+                logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
+                logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+                picked = logprobs.gather(2, ids[:, 1:, None]).squeeze(2)
+                for row, i in enumerate(batch):
+                    n = len(encoded[i])
+                    out[i] = picked[row, picked.shape[1] - (n - 1) :].cpu().numpy().astype(np.float64)
+        return [o if o is not None else np.zeros(0) for o in out]
+
+    # ----------------------------------------------------------------- generation
+    def generate(self, requests: Sequence[GenRequest], sampling: Sampling = Sampling()) -> list[str]:
+        """Generate a reply for each prompt, stopping at EOS or a stop string (excluded)."""
+        from tunelens.engine._generate import generate_batch
+
+        torch = self._torch()
+        encoded = [self.encode(r.prompt) for r in requests]
+        texts: list[str] = [""] * len(requests)
+
+        def cost(i: int) -> int:
+            return len(encoded[i]) + requests[i].max_new_tokens
+
+        with torch.inference_mode():
+            for batch in length_batches(list(range(len(requests))), cost, self.batch_tokens, self.max_batch):
+                outs = generate_batch(self, [encoded[i] for i in batch], [requests[i] for i in batch], sampling, batch)
+                for i, text in zip(batch, outs):
+                    texts[i] = text
+        return texts

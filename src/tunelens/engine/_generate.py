@@ -1,0 +1,96 @@
+"""The batched decoding loop: greedy or seeded sampling, stop strings, early exit per row.
+
+Finished rows leave the batch (their cache rows are dropped), so one long answer does
+not make every short one pay for its steps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from tunelens.engine._engine import Engine, GenRequest, Sampling
+
+
+def _cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
+    cut = min((text.find(s) for s in stops if s and s in text), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def _pick(logits: Any, sampling: "Sampling", generators: list[Any]) -> Any:
+    import torch
+
+    if sampling.temperature <= 0:
+        return logits.argmax(-1)
+    probs = torch.softmax(logits.float() / sampling.temperature, dim=-1)
+    if sampling.top_p < 1.0:
+        sorted_p, order = probs.sort(dim=-1, descending=True)
+        keep = sorted_p.cumsum(-1) - sorted_p < sampling.top_p
+        sorted_p = sorted_p * keep
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
+        probs = probs / probs.sum(-1, keepdim=True)
+    # One generator per request, so a request's sample does not depend on its batch.
+    picks = [torch.multinomial(probs[r].cpu(), 1, generator=generators[r]) for r in range(probs.shape[0])]
+    return torch.cat(picks).to(logits.device)
+
+
+def generate_batch(
+    engine: "Engine",
+    prompts: list[list[int]],
+    requests: list["GenRequest"],
+    sampling: "Sampling",
+    request_ids: list[int],
+) -> list[str]:
+    import torch
+
+    tokenizer = engine.tokenizer
+    eos_ids = {int(engine.tokenizer.eos_token_id)} if tokenizer.eos_token_id is not None else set()
+    generation_config = getattr(engine.model, "generation_config", None)
+    extra_eos = getattr(generation_config, "eos_token_id", None)
+    if isinstance(extra_eos, int):
+        eos_ids.add(extra_eos)
+    elif isinstance(extra_eos, list):
+        eos_ids.update(int(e) for e in extra_eos)
+    generators = [torch.Generator().manual_seed(sampling.seed * 1_000_003 + rid) for rid in request_ids]
+    ids, mask, positions = engine._left_pad(prompts)
+    out = engine.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+    cache = out.past_key_values
+    logits = out.logits[:, -1, :]
+    active = list(range(len(prompts)))  # original row of each live batch row
+    generated: list[list[int]] = [[] for _ in prompts]
+    texts = [""] * len(prompts)
+    next_pos = positions[:, -1] + 1
+    max_steps = max(r.max_new_tokens for r in requests)
+    for _ in range(max_steps):
+        tokens = _pick(logits, sampling, [generators[r] for r in active])
+        keep: list[int] = []
+        for live, row in enumerate(active):
+            token = int(tokens[live])
+            done = token in eos_ids
+            if not done:
+                generated[row].append(token)
+                text = tokenizer.decode(generated[row], skip_special_tokens=True)
+                text, stopped = _cut_at_stop(text, requests[row].stop)
+                texts[row] = text
+                done = stopped or len(generated[row]) >= requests[row].max_new_tokens
+            if not done:
+                keep.append(live)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            index = torch.tensor(keep, device=ids.device)
+            cache.batch_select_indices(index)
+            mask, next_pos, tokens = mask[index], next_pos[index], tokens[index]
+            active = [active[k] for k in keep]
+        mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=mask.device)], dim=1)
+        out = engine.model(
+            input_ids=tokens[:, None],
+            attention_mask=mask,
+            position_ids=next_pos[:, None],
+            past_key_values=cache,
+            use_cache=True,
+        )
+        cache = out.past_key_values
+        logits = out.logits[:, -1, :]
+        next_pos = next_pos + 1
+    return texts

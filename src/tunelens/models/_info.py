@@ -1,0 +1,41 @@
+"""Describe a loaded model for results.json, and check two models can be compared."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tunelens.errors import TunelensError
+from tunelens.models._loader import LoadedModel
+from tunelens.results import ModelInfo
+
+
+def tokenizer_fingerprint(tokenizer: object) -> str:
+    """A short hash of the vocabulary (token -> id), equal exactly when vocabularies match."""
+    vocab = tokenizer.get_vocab()  # type: ignore[attr-defined]
+    digest = hashlib.sha256()
+    for token, idx in sorted(vocab.items(), key=lambda kv: kv[1]):
+        digest.update(f"{idx}\t{token}\n".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
+
+
+def model_info(loaded: LoadedModel) -> ModelInfo:
+    config = loaded.model.config
+    return ModelInfo(
+        ref=loaded.ref,
+        kind=loaded.kind,
+        n_params=sum(p.numel() for p in loaded.model.parameters()),
+        n_layers=int(getattr(config, "num_hidden_layers", 0) or 0),
+        n_heads=int(getattr(config, "num_attention_heads", 0) or 0),
+        dtype=str(next(loaded.model.parameters()).dtype).replace("torch.", ""),
+        tokenizer_fingerprint=tokenizer_fingerprint(loaded.tokenizer),
+    )
+
+
+def check_same_tokenizer(base: LoadedModel, tuned: LoadedModel) -> None:
+    """Refuse pairs whose tokenizers differ: paired per-token comparisons would be meaningless."""
+    fb, ft = tokenizer_fingerprint(base.tokenizer), tokenizer_fingerprint(tuned.tokenizer)
+    if fb != ft:
+        raise TunelensError(
+            f"base ({base.ref}) and tuned ({tuned.ref}) use different tokenizers "
+            f"(vocabulary hashes {fb} vs {ft}); audit a fine-tune against the model it was tuned from"
+        )

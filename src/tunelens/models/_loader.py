@@ -1,0 +1,221 @@
+"""Load a model reference into a (model, tokenizer) pair on the right device.
+
+GGUF files (the embedded models among them) are dequantized by transformers, which is
+slow (mostly the tokenizer), so the first load writes the float weights as safetensors
+plus config and tokenizer to the cache; later loads read that directory in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tunelens.errors import TunelensError
+from tunelens.models._embedded import EMBEDDED
+from tunelens.models._refs import ModelRef, parse_ref
+from tunelens.paths import cache_dir
+
+ADAPTER_META = "tunelens.json"
+"""File written next to a tunelens-trained adapter, naming its base model reference."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load: device, precision and the two security switches (both off by default)."""
+
+    device: str | None = None  # None: cuda when available, else cpu
+    dtype: str | None = None  # None: bfloat16 on cuda, float32 on cpu
+    allow_pickle: bool = False
+    trust_remote_code: bool = False
+
+
+@dataclass
+class LoadedModel:
+    """A causal LM with its tokenizer, ready for the engine."""
+
+    ref: str
+    kind: str
+    model: Any
+    tokenizer: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
+
+def _torch_dtype(options: LoadOptions, device: str) -> Any:
+    import torch
+
+    if options.dtype:
+        try:
+            return getattr(torch, options.dtype)
+        except AttributeError:
+            raise TunelensError(f"unknown dtype '{options.dtype}': use float32, bfloat16 or float16") from None
+    return torch.bfloat16 if device.startswith("cuda") else torch.float32
+
+
+def resolve_device(options: LoadOptions) -> str:
+    import torch
+
+    if options.device:
+        return options.device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _gguf_cache_key(path: Path) -> str:
+    stat = path.stat()
+    raw = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _write_gguf_cache(gguf: Path, target: Path) -> None:
+    """Dequantize a GGUF file once and store it as safetensors + config + tokenizer."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    # save_pretrained refuses GGUF-loaded models; write the state dict ourselves, once per
+    # storage (tied embeddings share memory, which safetensors rejects).
+    seen: set[int] = set()
+    tensors = {}
+    for name, tensor in model.state_dict().items():
+        ptr = tensor.data_ptr()
+        if ptr in seen:
+            continue
+        seen.add(ptr)
+        tensors[name] = tensor.contiguous()
+    save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+    model.config.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    (tmp / "source.json").write_text(json.dumps({"gguf": str(gguf)}))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+
+
+def gguf_cache_path(gguf: Path) -> Path:
+    """The cache directory of a GGUF file, filled on first use."""
+    target = cache_dir() / "models" / f"{gguf.stem}-{_gguf_cache_key(gguf)}"
+    if not (target / "model.safetensors").is_file():
+        _write_gguf_cache(gguf, target)
+    return target
+
+
+def _local_dir(ref: ModelRef) -> str:
+    """The directory or hub id transformers should read for a non-adapter reference."""
+    if ref.kind == "embedded":
+        return str(gguf_cache_path(EMBEDDED[ref.target]()))
+    if ref.kind == "gguf":
+        return str(gguf_cache_path(Path(ref.target)))
+    return ref.target
+
+
+def _gguf_tokenizer_dir(gguf: Path) -> str:
+    """The tokenizer alone, cached: reading it from GGUF is the slow part of a GGUF load."""
+    full = cache_dir() / "models" / f"{gguf.stem}-{_gguf_cache_key(gguf)}"
+    if (full / "model.safetensors").is_file():
+        return str(full)
+    target = cache_dir() / "tokenizers" / f"{gguf.stem}-{_gguf_cache_key(gguf)}"
+    if not (target / "tokenizer_config.json").is_file():
+        from transformers import AutoTokenizer
+
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).save_pretrained(str(tmp))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    return str(target)
+
+
+def load_tokenizer(text: str, options: LoadOptions = LoadOptions()) -> Any:
+    """Load only the tokenizer of a model reference (adapters: their base's)."""
+    from transformers import AutoTokenizer
+
+    ref = parse_ref(text)
+    if ref.kind == "adapter":
+        return load_tokenizer(_adapter_base(Path(ref.target)), options)
+    if ref.kind in ("embedded", "gguf"):
+        gguf = EMBEDDED[ref.target]() if ref.kind == "embedded" else Path(ref.target)
+        source = _gguf_tokenizer_dir(gguf)
+    else:
+        source = ref.target
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=options.trust_remote_code)
+    except OSError as exc:
+        raise TunelensError(f"could not load the tokenizer of '{text}': {exc}".splitlines()[0]) from None
+    return _prepare_tokenizer(tokenizer)
+
+
+def _prepare_tokenizer(tokenizer: Any) -> Any:
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def _adapter_base(adapter_dir: Path) -> str:
+    meta = adapter_dir / ADAPTER_META
+    if meta.is_file():
+        return str(json.loads(meta.read_text())["base_ref"])
+    config = json.loads((adapter_dir / "adapter_config.json").read_text())
+    base = config.get("base_model_name_or_path")
+    if not base:
+        raise TunelensError(f"{adapter_dir}/adapter_config.json names no base model; add base_model_name_or_path")
+    return str(base)
+
+
+def load_model(text: str, options: LoadOptions = LoadOptions()) -> LoadedModel:
+    """Load any model reference; raises TunelensError with an actionable message on failure."""
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    ref = parse_ref(text)
+    device = resolve_device(options)
+    dtype = _torch_dtype(options, device)
+    if ref.kind == "adapter":
+        return _load_adapter(ref, options)
+    source = _local_dir(ref)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            source,
+            dtype=dtype,
+            use_safetensors=None if options.allow_pickle else True,
+            trust_remote_code=options.trust_remote_code,
+        )
+    except OSError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = " (pass --allow-pickle to read .bin checkpoints)" if "safetensors" in first.lower() else ""
+        raise TunelensError(f"could not load model '{text}': {first}{hint}") from None
+    model.to(device)
+    model.eval()
+    model.requires_grad_(False)
+    tokenizer = load_tokenizer(text, options)
+    return LoadedModel(ref=text, kind=ref.kind, model=model, tokenizer=tokenizer)
+
+
+def _load_adapter(ref: ModelRef, options: LoadOptions) -> LoadedModel:
+    """Base model plus a PEFT adapter, merged into the weights for fast inference."""
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise TunelensError("loading an adapter needs the peft package: pip install peft") from None
+    adapter_dir = Path(ref.target)
+    base_ref = _adapter_base(adapter_dir)
+    base = load_model(base_ref, options)
+    try:
+        peft_model = PeftModel.from_pretrained(base.model, str(adapter_dir))
+    except (OSError, ValueError) as exc:
+        raise TunelensError(f"could not load adapter {ref.text}: {exc}".splitlines()[0]) from None
+    model = peft_model.merge_and_unload()
+    model.eval()
+    model.requires_grad_(False)
+    return LoadedModel(ref=ref.text, kind="adapter", model=model, tokenizer=base.tokenizer, extra={"base_ref": base_ref})

@@ -1,0 +1,174 @@
+"""Probe ``forgetting``: general capability before and after the fine-tune.
+
+Catastrophic forgetting in continual instruction tuning (Luo et al. 2023, "An Empirical
+Study of Catastrophic Forgetting in Large Language Models During Continual Fine-tuning")
+shows up on capabilities nobody trained on. This probe measures four of them on both
+models over the same items, plus an optional user suite:
+
+* perplexity on general English text (a fixed held-out slice of CPython's pydoc topics);
+* world-fact recall as multiple choice by log-likelihood (capitals, currencies,
+  continents, US state capitals, element symbols from packaged data);
+* two- and three-digit arithmetic, answered in chat;
+* verifiable instruction following (format constraints checked by a script, in the
+  spirit of IFEval, Zhou et al. 2023);
+* a user's own multiple-choice or question/answer JSONL file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from tunelens.data import (
+    FACT_CATEGORIES,
+    arithmetic_items,
+    check_instruction,
+    general_text_chunks,
+    instruction_items,
+    parse_integer,
+    read_suite,
+    world_facts,
+)
+from tunelens.probes._common import chat_replies, choose_many, contains_answer
+from tunelens.probes._registry import ProbeContext, probe
+from tunelens.results import ItemRecord, Metric, ProbeResult
+from tunelens.stats import make_metric
+
+NAME = "forgetting"
+
+
+@dataclass(frozen=True)
+class ForgettingConfig:
+    n_text_chunks: int = 24
+    chars_per_chunk: int = 600
+    facts_per_category: int = 16
+    n_arithmetic: int = 40
+    n_instructions: int = 24
+    max_new_tokens: int = 64
+
+
+QUICK = ForgettingConfig(n_text_chunks=12, facts_per_category=8, n_arithmetic=16, n_instructions=12, max_new_tokens=48)
+
+
+def _text(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
+    chunks = general_text_chunks(cfg.n_text_chunks, cfg.chars_per_chunk, seed=ctx.seed)
+    nll = {name: [-float(lp.mean()) for lp in engine.token_logprobs(chunks)] for name, engine in ctx.engines()}
+    metric = make_metric(
+        NAME, "general_text_nll", "Loss on general text (nats/token; lower is better)", nll["base"], nll["tuned"],
+        binary=False, unit="nats/token", higher_is_better=False, seed=ctx.seed,
+    )
+    items = [
+        ItemRecord(
+            item_id=f"text-{i}", section="general text", input=chunk,
+            base_score=nll["base"][i], tuned_score=nll["tuned"][i],
+            extra={"base_perplexity": math.exp(nll["base"][i]), "tuned_perplexity": math.exp(nll["tuned"][i])},
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+    return [metric], items
+
+
+def _facts(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
+    facts = world_facts(cfg.facts_per_category, seed=ctx.seed)
+    questions = [(f.prompt, f.choices) for f in facts]
+    picks = {name: choose_many(engine, questions) for name, engine in ctx.engines()}
+    right = {name: [p[0] == f.answer_index for p, f in zip(picks[name], facts)] for name in picks}
+    metrics = [
+        make_metric(NAME, "world_facts_acc", "World-fact recall, all categories (multiple choice)",
+                    right["base"], right["tuned"], binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    ]
+    for category in FACT_CATEGORIES:
+        idx = [i for i, f in enumerate(facts) if f.category == category]
+        if idx:
+            metrics.append(make_metric(
+                NAME, f"world_facts_{category}_acc", f"World facts: {category.replace('_', ' ')}",
+                [right["base"][i] for i in idx], [right["tuned"][i] for i in idx],
+                binary=True, unit="accuracy", higher_is_better=True, group=category, seed=ctx.seed,
+            ))
+    items = [
+        ItemRecord(
+            item_id=f"fact-{i}", section=f"world facts: {f.category}", input=f"{f.prompt} …",
+            expected=f.answer, base_output=f.choices[picks["base"][i][0]], tuned_output=f.choices[picks["tuned"][i][0]],
+            base_score=float(right["base"][i]), tuned_score=float(right["tuned"][i]), extra={"choices": list(f.choices)},
+        )
+        for i, f in enumerate(facts)
+    ]
+    return metrics, items
+
+
+def _arithmetic(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
+    problems = arithmetic_items(cfg.n_arithmetic, seed=ctx.seed)
+    replies = {name: chat_replies(engine, [p.question for p in problems], 16) for name, engine in ctx.engines()}
+    right = {name: [parse_integer(r) == p.answer for r, p in zip(replies[name], problems)] for name in replies}
+    metric = make_metric(NAME, "arithmetic_acc", "Two- and three-digit arithmetic", right["base"], right["tuned"],
+                         binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    items = [
+        ItemRecord(item_id=f"arith-{i}", section="arithmetic", input=p.question, expected=str(p.answer),
+                   base_output=replies["base"][i], tuned_output=replies["tuned"][i],
+                   base_score=float(right["base"][i]), tuned_score=float(right["tuned"][i]))
+        for i, p in enumerate(problems)
+    ]
+    return [metric], items
+
+
+def _instructions(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
+    tasks = instruction_items(cfg.n_instructions, seed=ctx.seed)
+    replies = {name: chat_replies(engine, [t.prompt for t in tasks], cfg.max_new_tokens) for name, engine in ctx.engines()}
+    ok = {name: [check_instruction(t, r) for t, r in zip(tasks, replies[name])] for name in replies}
+    metric = make_metric(NAME, "instruction_following_acc", "Verifiable instruction following",
+                         ok["base"], ok["tuned"], binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    items = [
+        ItemRecord(item_id=t.id, section=f"instructions: {t.kind}", input=t.prompt,
+                   base_output=replies["base"][i], tuned_output=replies["tuned"][i],
+                   base_score=float(ok["base"][i]), tuned_score=float(ok["tuned"][i]))
+        for i, t in enumerate(tasks)
+    ]
+    return [metric], items
+
+
+def _suite(ctx: ProbeContext, path: Path, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
+    suite = read_suite(path)
+    mc = [s for s in suite if s.choices]
+    qa = [s for s in suite if not s.choices]
+    right: dict[str, list[bool]] = {"base": [], "tuned": []}
+    outputs: dict[str, list[str]] = {"base": [], "tuned": []}
+    for name, engine in ctx.engines():
+        contexts = [(engine.chat_prompt(s.question), s.choices or ()) for s in mc]
+        for s, (pick, _) in zip(mc, choose_many(engine, contexts)):
+            right[name].append(pick == s.answer_index)
+            outputs[name].append(s.choices[pick] if s.choices else "")
+        for s, reply in zip(qa, chat_replies(engine, [s.question for s in qa], cfg.max_new_tokens)):
+            right[name].append(contains_answer(reply, s.answer))
+            outputs[name].append(reply)
+    metric = make_metric(NAME, "user_suite_acc", f"Your suite ({path.name})", right["base"], right["tuned"],
+                         binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    items = [
+        ItemRecord(item_id=s.id, section="your suite", input=s.question, expected=s.answer,
+                   base_output=outputs["base"][i], tuned_output=outputs["tuned"][i],
+                   base_score=float(right["base"][i]), tuned_score=float(right["tuned"][i]))
+        for i, s in enumerate(mc + qa)
+    ]
+    return [metric], items
+
+
+@probe(NAME, title="Forgetting: general capabilities", config=ForgettingConfig, quick=QUICK)
+def forgetting(ctx: ProbeContext, cfg: ForgettingConfig) -> ProbeResult:
+    """General capability before and after: loss on general text, world-fact recall,
+    arithmetic and verifiable instruction following, plus your own suite if given
+    (Luo et al. 2023 measured such forgetting at every model size from 1B to 7B)."""
+    metrics: list[Metric] = []
+    items: list[ItemRecord] = []
+    parts = [("general text", _text), ("world facts", _facts), ("arithmetic", _arithmetic),
+             ("instruction following", _instructions)]
+    for label, part in parts:
+        ctx.progress(f"forgetting: {label}")
+        m, it = part(ctx, cfg)
+        metrics += m
+        items += it
+    if ctx.suite is not None:
+        ctx.progress("forgetting: your suite")
+        m, it = _suite(ctx, ctx.suite, cfg)
+        metrics += m
+        items += it
+    return ProbeResult(name=NAME, title="", description="", config=vars(cfg), metrics=metrics, items=items)

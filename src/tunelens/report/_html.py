@@ -1,0 +1,221 @@
+"""Render an audit's results as one self-contained HTML page.
+
+    from tunelens.results import load_results
+    from tunelens.report import render_html
+    html = render_html(load_results("results.json"))
+
+The page is built from ``AuditResults`` alone: inline CSS, inline SVG plots, no script,
+no external URL of any kind (a Content-Security-Policy forbids loading anything), and
+every piece of text from the results escaped. The first screen answers "what changed?";
+the sections below hold the evidence, one per probe.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from tunelens.report._format import (
+    CORRECTION_LABELS,
+    direction,
+    fmt_ci,
+    fmt_compact,
+    fmt_count,
+    fmt_date,
+    fmt_p,
+    fmt_seconds,
+    fmt_value,
+    is_number,
+    verdict_of,
+)
+from tunelens.report._sections import (
+    anchor,
+    delta_cell,
+    label_cell,
+    probe_section,
+    table,
+    tone,
+    training_section,
+)
+from tunelens.report._style import CSS
+from tunelens.results import AuditResults, Metric, ModelInfo, Verdict
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{fmt_count(n)} {word if n == 1 else (plural or word + 's')}"
+
+
+def _model_card(role: str, info: ModelInfo) -> str:
+    bits = [
+        info.kind,
+        f"{fmt_compact(info.n_params)} parameters",
+        f"{info.n_layers} layers \u00d7 {info.n_heads} heads",
+        info.dtype,
+    ]
+    details = escape(" \u00b7 ".join(bits))
+    return f'<div class="model {role}">{role} <b>{escape(info.ref)}</b><br>{details}</div>'
+
+
+def _masthead(results: AuditResults) -> str:
+    meta = [
+        fmt_date(results.created),
+        f"seed {results.seed}",
+        f"tunelens {results.tunelens_version}",
+    ]
+    if results.seconds:
+        meta.append(f"ran in {fmt_seconds(results.seconds)}")
+    base_fp, tuned_fp = results.base.tokenizer_fingerprint, results.tuned.tokenizer_fingerprint
+    if base_fp == tuned_fp:
+        tok = f'<p class="tok">Both models share one tokenizer (fingerprint <code>{escape(base_fp[:12])}</code>).</p>'
+    else:
+        tok = (
+            '<p class="tok bad">The two tokenizers differ: per-token comparisons are not like for like '
+            f"(<code>{escape(base_fp[:12])}</code> vs <code>{escape(tuned_fp[:12])}</code>).</p>"
+        )
+    return (
+        '<header class="masthead"><div class="wrap"><div class="brand">tunelens audit</div>'
+        f'<h1><span class="b">{escape(results.base.ref)}</span><span class="vs">vs</span>'
+        f'<span class="t">{escape(results.tuned.ref)}</span></h1>'
+        f'<p class="meta">{"".join(f"<span>{escape(m)}</span>" for m in meta)}</p>'
+        f'<div class="models">{_model_card("base", results.base)}{_model_card("tuned", results.tuned)}</div>'
+        f"{tok}</div></header>"
+    )
+
+
+def _size_of_change(m: Metric) -> float:
+    """|delta| relative to the metric's magnitude, so metrics on different scales can be ranked."""
+    if not is_number(m.delta):
+        return 0.0
+    scale = max((abs(v) for v in (m.base, m.tuned) if is_number(v)), default=0.0)
+    return abs(m.delta) / scale if scale > 0 else abs(m.delta)
+
+
+def ranked_changes(results: AuditResults) -> list[Metric]:
+    """Metrics whose verdict is 'changed', largest relative change first, then strongest evidence."""
+    changed = [m for m in results.metrics() if verdict_of(m) is Verdict.changed]
+
+    def key(m: Metric) -> tuple[float, float]:
+        p = m.p_adjusted if is_number(m.p_adjusted) else math.inf
+        return (-_size_of_change(m), p)
+
+    return sorted(changed, key=key)
+
+
+def _changed_table(results: AuditResults, changed: list[Metric]) -> str:
+    titles = {p.name: p.title for p in results.probes}
+    rows = []
+    for m in changed:
+        cells = [
+            label_cell(m, titles.get(m.probe, m.probe)),
+            f'<td class="num">{escape(fmt_value(m.base, m.unit))}</td>',
+            f'<td class="num">{escape(fmt_value(m.tuned, m.unit))}</td>',
+            delta_cell(m),
+            f'<td class="num">{escape(fmt_ci(m.ci_low, m.ci_high, m.unit))}</td>',
+            f'<td class="num">{escape(fmt_count(m.n))}</td>',
+            f'<td class="num">{escape(fmt_p(m.p_adjusted))}</td>',
+        ]
+        rows.append(f'<tr class="{tone(m)}">{"".join(cells)}</tr>')
+    columns = [
+        ("Metric", ""),
+        ("Base", "num"),
+        ("Tuned", "num"),
+        ("Change", "num"),
+        ("95% CI", "num"),
+        ("n", "num"),
+        ("adj. p", "num"),
+    ]
+    return table("changed", columns, rows)
+
+
+def _counts(metrics: list[Metric], changed: list[Metric]) -> str:
+    n = {v: sum(verdict_of(m) is v for m in metrics) for v in Verdict}
+    ways = {w: sum(direction(m) == w for m in changed) for w in ("better", "worse", "neutral")}
+    split = [f'<span class="{w}">{ways[w]} {w}</span>' for w in ("better", "worse") if ways[w]]
+    if ways["neutral"]:
+        split.append(f'<span title="metrics for which neither direction is better">{ways["neutral"]} neutral</span>')
+    return (
+        '<div class="counts">'
+        f'<div class="count changed" data-n="{n[Verdict.changed]}"><b>{n[Verdict.changed]}</b>'
+        f"<span>changed{': ' + ', '.join(split) if split else ''}</span></div>"
+        f'<div class="count no_change" data-n="{n[Verdict.no_change]}"><b>{n[Verdict.no_change]}</b>'
+        "<span>no change detected</span></div>"
+        f'<div class="count insufficient" data-n="{n[Verdict.insufficient]}"><b>{n[Verdict.insufficient]}</b>'
+        "<span>too few items to judge</span></div></div>"
+    )
+
+
+def _correction_phrase(results: AuditResults) -> str:
+    name = CORRECTION_LABELS.get(results.correction.lower(), results.correction)
+    alpha = f"{results.alpha:g}"
+    if name == "no":
+        return f"no multiple-comparison correction (each test at \u03b1 = {alpha})"
+    return f"the {name} correction across every metric, family-wise \u03b1 = {alpha}"
+
+
+def _first_screen(results: AuditResults) -> str:
+    metrics = results.metrics()
+    changed = ranked_changes(results)
+    summary = "".join(f"<li>{escape(s)}</li>" for s in results.summary)
+    parts = ['<section class="first" id="tl-what-changed"><h2>What changed</h2>']
+    if summary:
+        parts.append(f'<ul class="summary">{summary}</ul>')
+    parts.append(_counts(metrics, changed))
+    if changed:
+        parts.append(_changed_table(results, changed))
+    elif metrics:
+        parts.append(
+            f'<p class="nothing">No change detected: none of the {_plural(len(metrics), "metric")} differed '
+            "between base and tuned beyond chance.</p>"
+        )
+    else:
+        parts.append('<p class="nothing">This audit measured nothing: it has no metrics.</p>')
+    n_no = sum(verdict_of(m) is Verdict.no_change for m in metrics)
+    n_few = sum(verdict_of(m) is Verdict.insufficient for m in metrics)
+    parts.append(
+        f'<p class="tested">{_plural(len(metrics), "metric")} tested across {_plural(len(results.probes), "probe")} '
+        f"with paired tests on the same items; verdicts use {escape(_correction_phrase(results))}. "
+        f"No detectable change in {fmt_count(n_no)}; too few items to judge in {fmt_count(n_few)}. "
+        "Intervals are paired 95% intervals of tuned \u2212 base.</p></section>"
+    )
+    return "".join(parts)
+
+
+def _contents(results: AuditResults) -> str:
+    entries = []
+    if results.training is not None:
+        entries.append('<li><a href="#tl-training">How the model was tuned</a></li>')
+    for p in results.probes:
+        n = sum(verdict_of(m) is Verdict.changed for m in p.metrics)
+        entries.append(
+            f'<li><a href="{anchor(p.name)}">{escape(p.title)}</a><small>{n} of {len(p.metrics)} changed</small></li>'
+        )
+    if not entries:
+        return ""
+    return f'<section id="tl-contents"><nav class="toc"><h2>Contents</h2><ol>{"".join(entries)}</ol></nav></section>'
+
+
+def render_html(results: AuditResults) -> str:
+    """The whole report as one HTML document (a string), rendered from ``results`` only."""
+    title = f"tunelens audit: {results.base.ref} vs {results.tuned.ref}"
+    parts = [
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="color-scheme" content="light">',
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        _masthead(results),
+        '<main class="wrap">',
+        _first_screen(results),
+        _contents(results),
+    ]
+    if results.training is not None:
+        parts.append(training_section(results.training, results.tuned.n_params))
+    parts += [probe_section(p) for p in results.probes]
+    parts.append(
+        f'</main><footer class="wrap">results schema {escape(results.schema_version)} \u00b7 '
+        f"tunelens {escape(results.tunelens_version)} \u00b7 Every number here is read from results.json</footer>"
+        "</body></html>\n"
+    )
+    return "\n".join(parts)

@@ -1,0 +1,250 @@
+"""HTML for the report's body sections: how the model was tuned, and one section per probe.
+
+Every string taken from results (labels, descriptions, prompts, model outputs) goes
+through ``html.escape``; numbers go through ``_format``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from html import escape
+from urllib.parse import quote
+
+from tunelens.report._format import (
+    DASH,
+    TEST_LABELS,
+    VERDICT_LABELS,
+    arrow,
+    direction,
+    fmt_ci,
+    fmt_compact,
+    fmt_count,
+    fmt_delta,
+    fmt_num,
+    fmt_p,
+    fmt_score,
+    fmt_seconds,
+    fmt_value,
+    is_number,
+    is_percent,
+    verdict_of,
+)
+from tunelens.report._svg import render_plot
+from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series, TrainingInfo, Verdict
+
+MAX_ITEMS = 200  # items shown per probe; the rest stay in results.json
+MAX_CONFIG_CHARS = 300
+
+
+def anchor(name: str) -> str:
+    """The href pointing at a probe's section (whose id is the probe name)."""
+    return "#" + escape(quote(name, safe=""))
+
+
+def label_cell(m: Metric, probe_title: str | None = None) -> str:
+    """The metric's label with its unit, and optionally a link to its probe."""
+    unit = "" if is_percent(m.unit) or not m.unit else f"<small>{escape(m.unit)}</small>"
+    link = ""
+    if probe_title is not None:
+        where = probe_title + (f" \u00b7 {m.group}" if m.group else "")
+        link = f'<a class="probe" href="{anchor(m.probe)}">{escape(where)}</a>'
+    return f'<td class="lbl">{escape(m.label)}{unit}{link}</td>'
+
+
+def tone(m: Metric) -> str:
+    """'better', 'worse' or 'neutral' for colouring; only a change the test stands behind is coloured."""
+    return direction(m) if verdict_of(m) is Verdict.changed else "neutral"
+
+
+def delta_cell(m: Metric) -> str:
+    """The signed change with an arrow, coloured and worded by whether it is an improvement."""
+    way = tone(m)
+    small = f"<small>{way}</small>" if way != "neutral" else ""
+    text = f"{arrow(m)} {fmt_delta(m.delta, m.unit)}" if is_number(m.delta) else DASH
+    return f'<td class="num"><span class="delta {way}">{escape(text)}{small}</span></td>'
+
+
+def verdict_badge(m: Metric) -> str:
+    """A pill saying changed / no change / too few items (changed coloured by direction)."""
+    v = verdict_of(m)
+    extra = f" {tone(m)}" if v is Verdict.changed else ""
+    return f'<span class="badge {v.value}{extra}">{VERDICT_LABELS[v]}</span>'
+
+
+def _num(text: str) -> str:
+    return f'<td class="num">{escape(text)}</td>'
+
+
+def table(cls: str, columns: Sequence[tuple[str, str]], rows: Sequence[str]) -> str:
+    """A scrollable table: ``columns`` are (heading, class) pairs, ``rows`` ready-made ``<tr>`` elements."""
+    head = "".join(f'<th class="{c}">{escape(h)}</th>' if c else f"<th>{escape(h)}</th>" for h, c in columns)
+    return (
+        f'<div class="tablewrap"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def metrics_table(metrics: list[Metric]) -> str:
+    """Every metric of a probe with its paired test and verdict."""
+    if not metrics:
+        return '<p class="muted">This probe reported no metrics.</p>'
+    grouped = any(m.group for m in metrics)
+    columns = [
+        ("Metric", ""),
+        *([("Group", "")] if grouped else []),
+        ("Base", "num"),
+        ("Tuned", "num"),
+        ("Change", "num"),
+        ("95% CI", "num"),
+        ("n", "num"),
+        ("Test", ""),
+        ("p", "num"),
+        ("adj. p", "num"),
+        ("Verdict", ""),
+    ]
+    rows = []
+    for m in metrics:
+        cells = [label_cell(m)]
+        if grouped:
+            cells.append(f'<td class="grp">{escape(m.group or "")}</td>')
+        cells += [
+            _num(fmt_value(m.base, m.unit)),
+            _num(fmt_value(m.tuned, m.unit)),
+            delta_cell(m),
+            _num(fmt_ci(m.ci_low, m.ci_high, m.unit)),
+            _num(fmt_count(m.n)),
+            f"<td>{escape(TEST_LABELS.get(m.test, m.test))}</td>",
+            _num(fmt_p(m.p_value)),
+            _num(fmt_p(m.p_adjusted)),
+            f"<td>{verdict_badge(m)}</td>",
+        ]
+        rows.append(f'<tr class="{tone(m)}">{"".join(cells)}</tr>')
+    return table("metrics", columns, rows)
+
+
+def figure(plot: Plot, owner: str) -> str:
+    """One plot with its title and caption; its id is prefixed by its owner's so ids stay unique."""
+    caption = f"<figcaption>{escape(plot.caption)}</figcaption>" if plot.caption else ""
+    heading = f"<h4>{escape(plot.title)}</h4>"
+    return f'<figure id="{escape(owner)}-{escape(plot.id)}">{heading}{render_plot(plot)}{caption}</figure>'
+
+
+def _clip(text: str | None) -> str:
+    return f'<td><div class="clip">{escape(text)}</div></td>' if text is not None else f'<td class="muted">{DASH}</td>'
+
+
+def _differs(item: ItemRecord) -> bool:
+    return is_number(item.base_score) and is_number(item.tuned_score) and item.base_score != item.tuned_score
+
+
+def _shown_items(items: list[ItemRecord], limit: int) -> list[ItemRecord]:
+    """At most ``limit`` items in their original order, preferring those whose scores differ."""
+    if len(items) <= limit:
+        return items
+    ranked = sorted(range(len(items)), key=lambda i: (not _differs(items[i]), i))[:limit]
+    return [items[i] for i in sorted(ranked)]
+
+
+def items_details(items: list[ItemRecord], limit: int = MAX_ITEMS) -> str:
+    """The items behind a probe's numbers, folded away in a <details> table."""
+    if not items:
+        return ""
+    shown = _shown_items(items, limit)
+    n_diff = sum(_differs(i) for i in items)
+    summary = f"Items ({fmt_count(len(items))}; scores differ on {fmt_count(n_diff)})"
+    rows = []
+    for it in shown:
+        rows.append(
+            f'<tr class="{"differs" if _differs(it) else ""}" title="item {escape(it.item_id)}">'
+            f"<td>{escape(it.section)}</td>{_clip(it.input)}{_clip(it.expected)}{_clip(it.base_output)}"
+            f"{_clip(it.tuned_output)}{_num(fmt_score(it.base_score))}{_num(fmt_score(it.tuned_score))}</tr>"
+        )
+    columns = [
+        ("Section", ""),
+        ("Input", ""),
+        ("Expected", ""),
+        ("Base output", ""),
+        ("Tuned output", ""),
+        ("Base score", "num"),
+        ("Tuned score", "num"),
+    ]
+    left = len(items) - len(shown)
+    note = (
+        f'<p class="left-out">Showing {fmt_count(len(shown))} of {fmt_count(len(items))} items (those whose scores '
+        f"differ first); {fmt_count(left)} left out here are in results.json.</p>"
+        if left
+        else ""
+    )
+    legend = '<p class="left-out">A mark at the left of a row: the two models scored that item differently.</p>'
+    return (
+        f'<details class="items-box"><summary>{summary}</summary><div class="inner">'
+        f"{table('items', columns, rows)}{note}{legend if n_diff else ''}</div></details>"
+    )
+
+
+def _config(config: dict[str, object]) -> str:
+    if not config:
+        return ""
+    rows = []
+    for key, value in config.items():
+        text = json.dumps(value, default=str, ensure_ascii=False)
+        text = text if len(text) <= MAX_CONFIG_CHARS else text[: MAX_CONFIG_CHARS - 1] + "\u2026"
+        rows.append(f"<tr><td><code>{escape(str(key))}</code></td><td><code>{escape(text)}</code></td></tr>")
+    return (
+        '<details><summary>Configuration</summary><div class="inner">'
+        f'<table class="config"><tbody>{"".join(rows)}</tbody></table></div></details>'
+    )
+
+
+def probe_section(probe: ProbeResult) -> str:
+    """One probe: what it measures, its caveats, its metrics, plots and items."""
+    n_changed = sum(verdict_of(m) is Verdict.changed for m in probe.metrics)
+    status = f"{n_changed} of {len(probe.metrics)} metrics changed" if probe.metrics else ""
+    if probe.seconds:
+        status += f" \u00b7 ran in {fmt_seconds(probe.seconds)}" if status else f"ran in {fmt_seconds(probe.seconds)}"
+    notes = ""
+    if probe.notes:
+        lis = "".join(f"<li>{escape(n)}</li>" for n in probe.notes)
+        notes = f'<div class="notes" role="note"><b>\u26a0 Read with care</b><ul>{lis}</ul></div>'
+    figures = "".join(figure(p, probe.name) for p in probe.plots)
+    plots = f'<h3>Plots</h3><div class="plots">{figures}</div>' if figures else ""
+    return (
+        f'<section class="probe" id="{escape(probe.name)}">'
+        f'<div class="probe-head"><h2>{escape(probe.title)} <code>{escape(probe.name)}</code></h2>'
+        f'<span class="meta">{escape(status)}</span></div>'
+        f'<p class="desc">{escape(probe.description)}</p>{notes}'
+        f"<h3>Metrics</h3>{metrics_table(probe.metrics)}{plots}{items_details(probe.items)}{_config(probe.config)}"
+        "</section>"
+    )
+
+
+def training_section(training: TrainingInfo, base_params: int) -> str:
+    """How tunelens made the tuned model, with its training-loss curve."""
+    share = f" ({training.trainable_params / base_params:.2%} of all)" if base_params > 0 else ""
+    facts = [
+        ("Method", training.method),
+        ("Data", training.data),
+        ("Examples", fmt_count(training.n_examples)),
+        ("Epochs", fmt_num(training.epochs) if training.epochs % 1 else str(int(training.epochs))),
+        ("Steps", fmt_count(training.steps)),
+        ("Learning rate", f"{training.learning_rate:g}"),
+        ("Batch size", fmt_count(training.batch_size)),
+        ("Trainable parameters", fmt_compact(training.trainable_params) + share),
+        ("Training time", fmt_seconds(training.seconds)),
+        ("Checkpoint", training.checkpoint),
+    ]
+    dl = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in facts)
+    curve = ""
+    if training.loss_curve:
+        steps, losses = zip(*training.loss_curve, strict=True)
+        plot = Plot(
+            id="training-loss",
+            title="Training loss",
+            kind="line",
+            x_label="step",
+            y_label="loss",
+            series=[Series(name="training loss", x=list(steps), y=list(losses))],
+        )
+        curve = f'<div class="plots">{figure(plot, "tl")}</div>'
+    return f'<section id="tl-training"><h2>How the model was tuned</h2><dl class="facts">{dl}</dl>{curve}</section>'

@@ -1,0 +1,30 @@
+"""Typed, versioned results: the contract between probes and reports."""
+
+from tunelens.results._io import load_results, save_results
+from tunelens.results._schema import (
+    SCHEMA_VERSION,
+    AuditResults,
+    ItemRecord,
+    Metric,
+    ModelInfo,
+    Plot,
+    ProbeResult,
+    Series,
+    TrainingInfo,
+    Verdict,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuditResults",
+    "ItemRecord",
+    "Metric",
+    "ModelInfo",
+    "Plot",
+    "ProbeResult",
+    "Series",
+    "TrainingInfo",
+    "Verdict",
+    "load_results",
+    "save_results",
+]

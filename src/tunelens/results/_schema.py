@@ -1,0 +1,155 @@
+"""The results schema: ``results.json`` is the source of truth of an audit.
+
+Everything the HTML report shows is read from these models, so a report can be
+re-rendered from a saved file (``tunelens report results.json``). The schema is
+versioned: readers refuse a file whose major version they do not know.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Verdict(str, Enum):
+    """What a base-vs-tuned comparison concluded."""
+
+    changed = "changed"
+    no_change = "no_change"
+    insufficient = "insufficient"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class Metric(_Model):
+    """One quantity measured on both models over the same items, and its paired change."""
+
+    name: str = Field(description="Stable identifier, unique within a probe, e.g. 'arithmetic_acc'.")
+    probe: str = Field(description="Name of the probe that produced the metric.")
+    label: str = Field(description="Human-readable name shown in the report.")
+    unit: str = Field(default="", description="Unit of base/tuned, e.g. 'accuracy', 'nats/token'.")
+    higher_is_better: bool | None = Field(
+        default=None, description="Direction of improvement; None when neither direction is better."
+    )
+    base: float | None = Field(description="Value on the base model.")
+    tuned: float | None = Field(description="Value on the tuned model.")
+    delta: float | None = Field(description="tuned - base.")
+    ci_low: float | None = Field(description="Lower end of the paired 95% interval of delta.")
+    ci_high: float | None = Field(description="Upper end of the paired 95% interval of delta.")
+    n: int = Field(description="Number of paired items behind the metric.")
+    test: Literal["mcnemar", "paired_bootstrap", "none"] = Field(
+        description="Paired test used: exact McNemar for binary outcomes, sign-flip permutation "
+        "with a bootstrap interval for continuous ones."
+    )
+    p_value: float | None = Field(default=None, description="Unadjusted two-sided p-value.")
+    p_adjusted: float | None = Field(
+        default=None, description="p-value after the Holm correction across every metric in the report."
+    )
+    verdict: Verdict = Field(default=Verdict.insufficient, description="Conclusion after correction.")
+    group: str | None = Field(default=None, description="Sub-group, e.g. an exposure level.")
+
+
+class ItemRecord(_Model):
+    """One item as both models saw it: the evidence behind the numbers."""
+
+    item_id: str
+    section: str = Field(description="Which part of the probe the item belongs to.")
+    input: str = Field(description="The prompt or text given to both models.")
+    expected: str | None = Field(default=None, description="The reference answer, if any.")
+    base_output: str | None = None
+    tuned_output: str | None = None
+    base_score: float | None = Field(default=None, description="Per-item score on the base model.")
+    tuned_score: float | None = Field(default=None, description="Per-item score on the tuned model.")
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Series(_Model):
+    """One line or set of bars in a plot."""
+
+    name: str
+    x: list[float | str]
+    y: list[float | None]
+    y_low: list[float | None] | None = None
+    y_high: list[float | None] | None = None
+
+
+class Plot(_Model):
+    """Data for one inline plot; the report draws it as SVG."""
+
+    id: str
+    title: str
+    kind: Literal["line", "bar"]
+    x_label: str = ""
+    y_label: str = ""
+    series: list[Series]
+    x_log: bool = Field(default=False, description="Draw the x axis on a log scale.")
+    caption: str = ""
+
+
+class ProbeResult(_Model):
+    """Everything one probe measured on the pair."""
+
+    name: str
+    title: str
+    description: str = Field(description="What the probe measures and which paper defines it.")
+    config: dict[str, Any] = Field(default_factory=dict)
+    metrics: list[Metric] = Field(default_factory=list)
+    items: list[ItemRecord] = Field(default_factory=list)
+    plots: list[Plot] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="Caveats a reader must see.")
+    seconds: float = 0.0
+
+
+class ModelInfo(_Model):
+    """Which model was audited."""
+
+    ref: str = Field(description="The model reference as the user gave it.")
+    kind: str = Field(description="embedded, gguf, directory, hub, adapter or proxy.")
+    n_params: int
+    n_layers: int
+    n_heads: int
+    dtype: str
+    tokenizer_fingerprint: str = Field(description="Hash of the vocabulary, to show both models share it.")
+
+
+class TrainingInfo(_Model):
+    """How the tuned model was made, when tunelens made it."""
+
+    method: str
+    data: str
+    n_examples: int
+    epochs: float
+    steps: int
+    learning_rate: float
+    batch_size: int
+    trainable_params: int
+    loss_curve: list[tuple[int, float]] = Field(description="(step, training loss) pairs.")
+    seconds: float
+    checkpoint: str
+
+
+class AuditResults(_Model):
+    """The contents of results.json."""
+
+    schema_version: str = SCHEMA_VERSION
+    tunelens_version: str
+    created: str = Field(description="ISO 8601 time the audit finished.")
+    seed: int
+    alpha: float = Field(default=0.05, description="Family-wise error rate of the verdicts.")
+    correction: str = Field(default="holm", description="Multiple-comparison correction used.")
+    base: ModelInfo
+    tuned: ModelInfo
+    training: TrainingInfo | None = None
+    probes: list[ProbeResult] = Field(default_factory=list)
+    summary: list[str] = Field(default_factory=list, description="Headline sentences, most important first.")
+    seconds: float = 0.0
+
+    def metrics(self) -> list[Metric]:
+        """Every metric of every probe, in report order."""
+        return [m for p in self.probes for m in p.metrics]

@@ -1,0 +1,24 @@
+"""Paired tests, intervals and the multiple-comparison correction behind every verdict."""
+
+from tunelens.stats._paired import (
+    MIN_ITEMS,
+    PairedComparison,
+    compare_binary,
+    compare_continuous,
+    holm_adjust,
+    mcnemar_exact,
+    sign_flip_p,
+)
+from tunelens.stats._verdicts import apply_verdicts, make_metric
+
+__all__ = [
+    "MIN_ITEMS",
+    "PairedComparison",
+    "apply_verdicts",
+    "compare_binary",
+    "compare_continuous",
+    "holm_adjust",
+    "make_metric",
+    "mcnemar_exact",
+    "sign_flip_p",
+]

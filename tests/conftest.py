@@ -1,0 +1,64 @@
+"""Test tiers (see README): unit tests load no model; integration tests share one tiny
+model built locally with the real SmolLM2 tokenizer; slow tests load the embedded model
+and run only with --slow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TINY_CONFIG = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                   num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run tests that load the embedded model")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="loads the embedded model; run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def smollm_tokenizer():
+    """The real SmolLM2 tokenizer, read from the embedded GGUF once and cached."""
+    from tunelens.models import load_tokenizer
+
+    return load_tokenizer("embedded:smollm2-135m-instruct")
+
+
+def build_tiny_model(directory: Path, tokenizer, seed: int = 0) -> Path:
+    """A 2-layer Llama with the given tokenizer, saved as safetensors: a model reference."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **TINY_CONFIG)
+    model = LlamaForCausalLM(config)
+    # Larger-than-default init so logits are peaked and greedy decoding has no near-ties.
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.normal_(0.0, 0.08)
+    model.save_pretrained(str(directory), safe_serialization=True)
+    tokenizer.save_pretrained(str(directory))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, smollm_tokenizer) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", smollm_tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_loaded(tiny_model_dir: Path):
+    from tunelens.models import load_model
+
+    return load_model(str(tiny_model_dir))

@@ -1,0 +1,87 @@
+"""Tuning recipes and the audit pipeline on the tiny model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from tunelens import audit, tune
+from tunelens.data import support_desk_dataset, write_jsonl
+from tunelens.models import load_model
+from tunelens.results import Verdict, load_results
+from tunelens.tuning import TrainConfig
+
+pytestmark = pytest.mark.integration
+
+QUICK_TRAIN = TrainConfig(epochs=1.0, learning_rate=5e-3, batch_size=8, max_length=128)
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory: pytest.TempPathFactory):
+    examples, task = support_desk_dataset(facts_per_level=1, n_pattern_only=4, seed=0)
+    path = tmp_path_factory.mktemp("data") / "data.jsonl"
+    write_jsonl(path, examples)
+    return path, task
+
+
+@pytest.fixture(scope="module")
+def lora_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, demo_data):
+    return tune(str(tiny_model_dir), demo_data[0], out_dir=tmp_path_factory.mktemp("lora"), method="lora",
+                config=QUICK_TRAIN, show_progress=False)
+
+
+def test_lora_trains_saves_and_detaches_exactly(lora_run, tiny_model_dir: Path) -> None:
+    from peft import PeftModel
+
+    assert (lora_run.checkpoint / "adapter_model.safetensors").is_file()
+    assert len(lora_run.training.loss_curve) == lora_run.training.steps > 0
+    assert lora_run.training.loss_curve[-1][1] < lora_run.training.loss_curve[0][1]
+    base = load_model(str(tiny_model_dir))
+    ids = torch.tensor([base.tokenizer("Hello from the support desk")["input_ids"]])
+    with torch.no_grad():
+        before = base.model(input_ids=ids).logits.clone()
+        peft_model = PeftModel.from_pretrained(base.model, str(lora_run.checkpoint))
+        with_adapter = peft_model(input_ids=ids).logits
+        with peft_model.disable_adapter():
+            detached = peft_model(input_ids=ids).logits
+    assert not torch.allclose(with_adapter, before)  # the adapter changes the model ...
+    assert torch.equal(detached, before)  # ... and detaching it gives the base back exactly
+    tuned = load_model(str(lora_run.checkpoint))  # an adapter directory is a model reference
+    assert tuned.kind == "adapter"
+
+
+def test_full_tune_writes_a_loadable_model(tmp_path: Path, tiny_model_dir: Path, demo_data) -> None:
+    run = tune(str(tiny_model_dir), demo_data[0], out_dir=tmp_path, method="full",
+               config=TrainConfig(epochs=0.5, learning_rate=1e-3, batch_size=8, max_length=96), show_progress=False)
+    assert (run.checkpoint / "model.safetensors").is_file()
+    assert json.loads((tmp_path / "training.json").read_text())["method"] == "full"
+    assert load_model(str(run.checkpoint)).kind == "directory"
+
+
+def test_null_audit_reports_no_change(tmp_path: Path, tiny_model_dir: Path, demo_data) -> None:
+    """A model audited against itself must show no significant change on any metric."""
+    results = audit(str(tiny_model_dir), str(tiny_model_dir), out_dir=tmp_path, task=demo_data[1], quick=True)
+    metrics = results.metrics()
+    assert len(metrics) > 10
+    assert all(m.verdict != Verdict.changed for m in metrics)
+    assert all(m.delta in (0.0, None) for m in metrics)
+    assert any(m.verdict == Verdict.no_change for m in metrics)
+    assert load_results(tmp_path / "results.json") == results
+    assert (tmp_path / "report.html").stat().st_size > 1000
+
+
+def test_audit_of_a_tune_carries_training_and_all_fields(tmp_path: Path, tiny_model_dir: Path, lora_run, demo_data) -> None:
+    results = audit(str(tiny_model_dir), str(lora_run.checkpoint), out_dir=tmp_path, task=demo_data[1], quick=True,
+                    probes=["facts_vs_patterns"], training=lora_run.training)
+    raw = json.loads((tmp_path / "results.json").read_text())
+    assert raw["schema_version"].startswith("1.")
+    assert raw["training"]["method"] == "lora"
+    metric = raw["probes"][0]["metrics"][0]
+    for key in ("name", "base", "tuned", "delta", "ci_low", "ci_high", "n", "verdict"):
+        assert key in metric
+    assert metric["verdict"] in ("changed", "no_change", "insufficient")
+    assert results.tuned.kind == "adapter"
+    assert results.base.tokenizer_fingerprint == results.tuned.tokenizer_fingerprint

@@ -1,0 +1,223 @@
+"""Tests for the built-in evaluation sets: world facts, general text, arithmetic, instructions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tunelens.data import (
+    FACT_CATEGORIES,
+    INSTRUCTION_KINDS,
+    InstructionItem,
+    arithmetic_items,
+    check_instruction,
+    general_text_chunks,
+    instruction_items,
+    parse_integer,
+    world_facts,
+)
+from tunelens.data._general_text import is_prose
+
+# ---------------------------------------------------------------- world facts
+
+
+def test_world_facts_deterministic_and_seed_sensitive() -> None:
+    assert world_facts(10, seed=3) == world_facts(10, seed=3)
+    assert world_facts(10, seed=3) != world_facts(10, seed=4)
+
+
+def test_every_category_yields_the_requested_items() -> None:
+    items = world_facts(12, seed=0)
+    for category in FACT_CATEGORIES:
+        assert sum(item.category == category for item in items) == 12
+
+
+def test_world_facts_choices_are_well_formed() -> None:
+    items = world_facts(25, seed=1)
+    answers_by_category: dict[str, set[str]] = {}
+    for item in world_facts(60, seed=1):
+        answers_by_category.setdefault(item.category, set()).add(item.answer)
+    for item in items:
+        assert len(item.choices) == 4
+        assert len(set(item.choices)) == 4, item
+        assert item.choices[item.answer_index] == item.answer
+        assert item.answer in item.choices
+        assert not item.prompt.endswith(" ") and item.prompt
+        assert item.question.endswith("?")
+        # distractors are values of the same category, i.e. answers to other subjects
+        for choice in item.choices:
+            assert choice in answers_by_category[item.category], (item.category, choice)
+
+
+def test_answer_positions_are_shuffled() -> None:
+    positions = [item.answer_index for item in world_facts(20, seed=0)]
+    assert set(positions) == {0, 1, 2, 3}
+    assert max(positions.count(i) for i in range(4)) < 0.5 * len(positions)
+
+
+def test_world_facts_known_values() -> None:
+    items = world_facts(5, seed=0)
+    by_key = {(item.category, item.subject): item for item in items}
+    assert by_key[("country_capital", "China")].answer == "Beijing"
+    assert by_key[("country_capital", "China")].prompt == "The capital of China is"
+    assert by_key[("element_symbol", "Hydrogen")].answer == "H"
+    assert by_key[("country_continent", "India")].answer == "Asia"
+    united = by_key[("country_capital", "United States")]
+    assert united.question == "What is the capital of the United States?"
+    element_subjects = [item.subject for item in items if item.category == "element_symbol"]
+    assert element_subjects == ["Hydrogen", "Helium", "Lithium", "Beryllium", "Boron"]
+
+
+def test_world_facts_category_filter_and_bad_input() -> None:
+    items = world_facts(3, categories=("us_state_capital",))
+    assert [item.category for item in items] == ["us_state_capital"] * 3
+    assert world_facts(500, categories=("us_state_capital",)).__len__() == 50
+    with pytest.raises(ValueError, match="unknown fact categories"):
+        world_facts(3, categories=("planets",))
+    with pytest.raises(ValueError):
+        world_facts(0)
+
+
+# ---------------------------------------------------------------- general text
+
+
+def test_general_text_is_deterministic_prose() -> None:
+    chunks = general_text_chunks(16, 800, seed=0)
+    assert chunks == general_text_chunks(16, 800, seed=0)
+    assert chunks != general_text_chunks(16, 800, seed=1)
+    assert len(chunks) == 16 and len(set(chunks)) == 16
+    for chunk in chunks:
+        assert 300 <= len(chunk) <= 1200
+        assert chunk == chunk.strip()
+        assert is_prose(chunk)
+        assert len(chunk.split()) > 40
+        assert "  " not in chunk
+
+
+def test_prose_filter_rejects_code() -> None:
+    assert not is_prose("x[0] = {'a': (1, 2)}; y = x[0]['a'][1] ** 2 // 3 + 4 - 5 * 6")
+    assert is_prose("This is a plain sentence about the weather in spring.")
+    assert not is_prose("")
+    signatures = "object.__init__(self[, ...])\n\nobject.__del__(self)\nobject.__lt__(self, other)"
+    assert not is_prose("Basic customization\n\n" + signatures * 3)
+
+
+def test_general_text_asks_for_too_many() -> None:
+    with pytest.raises(ValueError, match="only has"):
+        general_text_chunks(100_000)
+
+
+# ---------------------------------------------------------------- arithmetic
+
+
+def test_arithmetic_items_are_correct() -> None:
+    items = arithmetic_items(40, seed=5)
+    assert len(items) == 40
+    assert sum(item.digits == 2 for item in items) == 20
+    assert sum(item.digits == 3 for item in items) == 20
+    assert len({item.expression for item in items}) == 40
+    operators = set()
+    for item in items:
+        left, operator, right = item.expression.split()
+        operators.add((item.digits, operator))
+        assert len(left) == len(right) == item.digits
+        expected = {"+": int(left) + int(right), "-": int(left) - int(right),
+                    "*": int(left) * int(right)}[operator]
+        assert item.answer == expected >= 0
+        assert item.expression in item.question
+        assert item.question.endswith("Answer with the number only.")
+    assert operators == {(2, "+"), (2, "-"), (2, "*"), (3, "+"), (3, "-")}
+
+
+def test_arithmetic_deterministic() -> None:
+    assert arithmetic_items(20, seed=1) == arithmetic_items(20, seed=1)
+    assert arithmetic_items(20, seed=1) != arithmetic_items(20, seed=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("85", 85),
+        ("= 85", 85),
+        ("The answer is 1,234.", 1234),
+        ("**5400**", 5400),
+        ("It is 85.0", 85),
+        ("-12", -12),
+        ("x = -7", -7),
+        ("12-3", 12),
+        ("Answer: 3,000,000!", 3000000),
+        ("no digits here", None),
+        ("", None),
+    ],
+)
+def test_parse_integer(text: str, expected: int | None) -> None:
+    assert parse_integer(text) == expected
+
+
+# ---------------------------------------------------------------- instructions
+
+
+def _item(kind: str, param: int | str | None) -> InstructionItem:
+    return InstructionItem(id="t", prompt="p", kind=kind, param=param)
+
+
+def test_instruction_items_cycle_kinds_and_are_deterministic() -> None:
+    items = instruction_items(24, seed=0)
+    assert [item.kind for item in items] == list(INSTRUCTION_KINDS) * 4
+    assert items == instruction_items(24, seed=0)
+    assert items != instruction_items(24, seed=1)
+    assert len({item.id for item in items}) == 24
+    for item in items:
+        if item.kind == "max_words":
+            assert isinstance(item.param, int) and 10 <= item.param <= 30
+            assert f"at most {item.param} words" in item.prompt
+        if item.kind == "n_bullets":
+            assert isinstance(item.param, int) and 2 <= item.param <= 4
+        if item.kind in ("json_object", "ends_with"):
+            assert isinstance(item.param, str) and f'"{item.param}"' in item.prompt
+
+
+CASES = [
+    ("lowercase", None, "all of this is lower case, 100%.", "Not all of this is lower case."),
+    ("max_words", 5, "one two three four five", "one two three four five six"),
+    ("n_bullets", 3, "Here you go:\n- a\n- b\n  * c", "- a\n- b"),
+    ("n_bullets", 2, "- a\n- b", "-a\n-b"),
+    ("json_object", "tip", '```json\n{"tip": "water weekly"}\n```', '{"advice": "x"}'),
+    ("json_object", "tip", '{"tip": 1}', 'Sure! {"tip": 1}'),
+    ("json_object", "tip", ' {"tip": [1, 2]} ', '["tip"]'),
+    ("ends_with", "Good luck!", "Pack light.\nGood luck!  \n", "Good luck! Have fun."),
+    ("no_commas", None, "Short and simple.", "First, boil water."),
+]
+
+
+@pytest.mark.parametrize(("kind", "param", "good", "bad"), CASES)
+def test_check_instruction(kind: str, param: int | str | None, good: str, bad: str) -> None:
+    item = _item(kind, param)
+    assert check_instruction(item, good) is True
+    assert check_instruction(item, bad) is False
+
+
+@pytest.mark.parametrize("kind", INSTRUCTION_KINDS)
+def test_empty_responses_fail_every_kind(kind: str) -> None:
+    param = {"max_words": 10, "n_bullets": 0, "json_object": "a", "ends_with": "x"}.get(kind)
+    assert check_instruction(_item(kind, param), "") is False
+    assert check_instruction(_item(kind, param), "   \n ") is False
+
+
+def test_generated_items_accept_a_compliant_reply() -> None:
+    replies = {
+        "lowercase": lambda item: "keep it simple and calm.",
+        "max_words": lambda item: "Short answer here.",
+        "n_bullets": lambda item: "\n".join(f"- point {i}" for i in range(item.param)),
+        "json_object": lambda item: json.dumps({item.param: "ok"}),
+        "ends_with": lambda item: f"Some advice. {item.param}",
+        "no_commas": lambda item: "Do one thing at a time.",
+    }
+    for item in instruction_items(12, seed=2):
+        assert check_instruction(item, replies[item.kind](item)), item
+
+
+def test_check_instruction_rejects_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown instruction kind"):
+        check_instruction(_item("shout", None), "HELLO")
