@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_CPU := torch==2.13.0
 
-.PHONY: setup demo demo-quick test test-all bench clean
+.PHONY: setup demo demo-quick test test-fast bench clean
 
 $(BIN)/tunelens: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,8 +27,8 @@ demo-quick: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-test-all: setup
-	$(BIN)/python -m pytest -q --slow
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: setup
 	$(BIN)/python benchmarks/engine.py

@@ -30,7 +30,7 @@ def workload(n_questions: int) -> list:
     requests = [LLRequest(f.prompt, " " + c) for f in world_facts(per_category, seed=0) for c in f.choices]
     for chunk in general_text_chunks(n_questions // 3, 400, seed=0):
         cut = len(chunk) // 2
-        requests.append(LLRequest(chunk[:cut], chunk[cut:cut + 80]))
+        requests.append(LLRequest(chunk[:cut], chunk[cut : cut + 80]))
     return requests
 
 

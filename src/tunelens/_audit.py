@@ -10,9 +10,10 @@ measured; report.html is written last, from results.json alone.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from tunelens._version import __version__
 from tunelens.data import TaskSpec
@@ -64,7 +65,9 @@ def audit(
     base_model = base if isinstance(base, LoadedModel) else load_model(base, options)
     tuned_model = tuned if isinstance(tuned, LoadedModel) else load_model(tuned, options)
     check_same_tokenizer(base_model, tuned_model)
-    ctx = ProbeContext(Engine(base_model), Engine(tuned_model), seed=seed, task=task, suite=suite_path, progress=progress)
+    ctx = ProbeContext(
+        Engine(base_model), Engine(tuned_model), seed=seed, task=task, suite=suite_path, progress=progress
+    )
     results = AuditResults(
         tunelens_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -77,8 +80,9 @@ def audit(
         config = (configs or {}).get(spec.name) or (spec.quick if quick else spec.config_type())
         t0 = time.perf_counter()
         result: ProbeResult = spec.run(ctx, config)
-        result = result.model_copy(update={"title": spec.title, "description": spec.description,
-                                           "seconds": round(time.perf_counter() - t0, 2)})
+        result = result.model_copy(
+            update={"title": spec.title, "description": spec.description, "seconds": round(time.perf_counter() - t0, 2)}
+        )
         results.probes.append(result)
         _finish(results, started)
         save_results(results, out / "results.json")

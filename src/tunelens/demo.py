@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from tunelens._audit import audit
 from tunelens.data import support_desk_dataset, write_jsonl
 from tunelens.models import DEFAULT_MODEL, LoadOptions
-from tunelens.outdir import prepare_out_dir
+from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.results import AuditResults, Metric
-from tunelens.results._io import atomic_write_text
 from tunelens.summary import describe, format_value
 from tunelens.tuning import TrainConfig, tune
 
@@ -41,8 +40,12 @@ class DemoConfig:
 def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
     """The full demo's settings, or the quick ones (fewer facts and examples, fewer probe items)."""
     if quick:
-        base = DemoConfig(quick=True, facts_per_level=2, n_pattern_only=12,
-                          train=TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8))
+        base = DemoConfig(
+            quick=True,
+            facts_per_level=2,
+            n_pattern_only=12,
+            train=TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8),
+        )
     else:
         base = DemoConfig()
     return DemoConfig(**{**base.__dict__, **overrides})  # type: ignore[arg-type]
@@ -63,8 +66,10 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
     examples, task = support_desk_dataset(cfg.facts_per_level, n_pattern_only=cfg.n_pattern_only, seed=cfg.seed)
     write_jsonl(out / "data.jsonl", examples)
     atomic_write_text(out / "task.json", json.dumps(task.to_dict(), indent=1))
-    say(f"[1/3] wrote {len(examples)} support-desk examples ({len(task.facts)} facts seen "
-        f"{', '.join(str(n) for n in sorted({f.exposures for f in task.facts}))} times) to {out / 'data.jsonl'}")
+    say(
+        f"[1/3] wrote {len(examples)} support-desk examples ({len(task.facts)} facts seen "
+        f"{', '.join(str(n) for n in sorted({f.exposures for f in task.facts}))} times) to {out / 'data.jsonl'}"
+    )
     t0 = time.perf_counter()
     say(f"[2/3] LoRA fine-tuning {cfg.model} on the CPU …")
     run = tune(cfg.model, out / "data.jsonl", out_dir=out / "tune", method="lora", config=cfg.train, options=options)
@@ -73,8 +78,17 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
     say(f"      {run.training.steps} steps, loss {curve[0][1]:.2f} → {curve[-1][1]:.2f}, {stages['tune']:.0f}s")
     t0 = time.perf_counter()
     say("[3/3] auditing base against tuned …")
-    results = audit(cfg.model, str(run.checkpoint), out_dir=out, task=task, seed=cfg.seed, quick=cfg.quick,
-                    training=run.training, options=options, progress=lambda m: say(f"      {m}"))
+    results = audit(
+        cfg.model,
+        str(run.checkpoint),
+        out_dir=out,
+        task=task,
+        seed=cfg.seed,
+        quick=cfg.quick,
+        training=run.training,
+        options=options,
+        progress=lambda m: say(f"      {m}"),
+    )
     stages["audit"] = round(time.perf_counter() - t0, 1)
     seconds = round(time.perf_counter() - started, 1)
     for line in story(results):
@@ -97,7 +111,9 @@ def story(results: AuditResults) -> list[str]:
     facts = next((p for p in results.probes if p.name == "facts_vs_patterns"), None)
     for m in facts.metrics if facts else []:
         if m.name.startswith("fact_recall_x"):
-            lines.append(f"  {m.group:>13}: recalled {format_value(m.base, m.unit)} → {format_value(m.tuned, m.unit)} (n={m.n})")
+            lines.append(
+                f"  {m.group:>13}: recalled {format_value(m.base, m.unit)} → {format_value(m.tuned, m.unit)} (n={m.n})"
+            )
     lines.append("What it cost (general capabilities):")
     forgetting = next((p for p in results.probes if p.name == "forgetting"), None)
     for m in forgetting.metrics if forgetting else []:

@@ -18,11 +18,15 @@ def format_delta(metric: Metric) -> str:
     if metric.delta is None:
         return "n/a"
     if metric.unit in ("accuracy", "rate"):
+
         def pts(x: float | None) -> str:
             return "?" if x is None else f"{100 * x:+.0f}"
+
         return f"{pts(metric.delta)} pts [{pts(metric.ci_low)}, {pts(metric.ci_high)}]"
+
     def num(x: float | None) -> str:
         return "?" if x is None else f"{x:+.3g}"
+
     return f"{num(metric.delta)} [{num(metric.ci_low)}, {num(metric.ci_high)}]"
 
 
@@ -48,5 +52,7 @@ def summarise(results: AuditResults, limit: int = 8) -> list[str]:
         lines.append(f"… and {len(changed) - limit} more changed metrics below.")
     tested = sum(1 for m in metrics if m.verdict != Verdict.insufficient)
     if not changed:
-        lines.append(f"No significant change on any of the {tested} tested metrics (Holm-corrected, α={results.alpha}).")
+        lines.append(
+            f"No significant change on any of the {tested} tested metrics (Holm-corrected, α={results.alpha})."
+        )
     return lines

@@ -25,7 +25,9 @@ def test_unknown_model_reference(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert not out.exists()
 
 
-def test_malformed_jsonl_names_the_line(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_jsonl_names_the_line(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data.jsonl"
     data.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "a", "completion": \n')
     out = tmp_path / "run"
@@ -42,8 +44,9 @@ def test_unwritable_output_directory(tmp_path: Path, tiny_model_dir: Path, capsy
     assert "cannot write to output directory" in _error_line(capsys)
 
 
-def test_different_tokenizers_are_refused(tmp_path: Path, tiny_model_dir: Path, smollm_tokenizer,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_different_tokenizers_are_refused(
+    tmp_path: Path, tiny_model_dir: Path, smollm_tokenizer, capsys: pytest.CaptureFixture[str]
+) -> None:
     from copy import deepcopy
 
     from tests.conftest import build_tiny_model
@@ -57,8 +60,9 @@ def test_different_tokenizers_are_refused(tmp_path: Path, tiny_model_dir: Path, 
     assert not (out / "results.json").exists()
 
 
-def test_audit_needing_a_task_says_how_to_give_it(tmp_path: Path, tiny_model_dir: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_needing_a_task_says_how_to_give_it(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ["audit", str(tiny_model_dir), str(tiny_model_dir), "--probes", "facts_vs_patterns", "--out", str(tmp_path)]
     assert main(args) == 2
     assert "--task" in _error_line(capsys)

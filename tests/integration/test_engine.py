@@ -16,7 +16,9 @@ REQUESTS = [
     LLRequest("The capital of France is", " the city of Lyon, probably"),
     LLRequest("The capital of France is", " Berlin"),
     LLRequest("Question: what is two plus two?\nAnswer:", " four"),
-    LLRequest("A much longer context that goes on for a while, so that padding really matters here, and then", " it ends."),
+    LLRequest(
+        "A much longer context that goes on for a while, so that padding really matters here, and then", " it ends."
+    ),
     LLRequest("Hi", " there, how are you doing today?"),
 ]
 

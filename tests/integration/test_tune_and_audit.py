@@ -29,8 +29,14 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def lora_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, demo_data):
-    return tune(str(tiny_model_dir), demo_data[0], out_dir=tmp_path_factory.mktemp("lora"), method="lora",
-                config=QUICK_TRAIN, show_progress=False)
+    return tune(
+        str(tiny_model_dir),
+        demo_data[0],
+        out_dir=tmp_path_factory.mktemp("lora"),
+        method="lora",
+        config=QUICK_TRAIN,
+        show_progress=False,
+    )
 
 
 def test_lora_trains_saves_and_detaches_exactly(lora_run, tiny_model_dir: Path) -> None:
@@ -54,8 +60,14 @@ def test_lora_trains_saves_and_detaches_exactly(lora_run, tiny_model_dir: Path) 
 
 
 def test_full_tune_writes_a_loadable_model(tmp_path: Path, tiny_model_dir: Path, demo_data) -> None:
-    run = tune(str(tiny_model_dir), demo_data[0], out_dir=tmp_path, method="full",
-               config=TrainConfig(epochs=0.5, learning_rate=1e-3, batch_size=8, max_length=96), show_progress=False)
+    run = tune(
+        str(tiny_model_dir),
+        demo_data[0],
+        out_dir=tmp_path,
+        method="full",
+        config=TrainConfig(epochs=0.5, learning_rate=1e-3, batch_size=8, max_length=96),
+        show_progress=False,
+    )
     assert (run.checkpoint / "model.safetensors").is_file()
     assert json.loads((tmp_path / "training.json").read_text())["method"] == "full"
     assert load_model(str(run.checkpoint)).kind == "directory"
@@ -73,9 +85,18 @@ def test_null_audit_reports_no_change(tmp_path: Path, tiny_model_dir: Path, demo
     assert (tmp_path / "report.html").stat().st_size > 1000
 
 
-def test_audit_of_a_tune_carries_training_and_all_fields(tmp_path: Path, tiny_model_dir: Path, lora_run, demo_data) -> None:
-    results = audit(str(tiny_model_dir), str(lora_run.checkpoint), out_dir=tmp_path, task=demo_data[1], quick=True,
-                    probes=["facts_vs_patterns"], training=lora_run.training)
+def test_audit_of_a_tune_carries_training_and_all_fields(
+    tmp_path: Path, tiny_model_dir: Path, lora_run, demo_data
+) -> None:
+    results = audit(
+        str(tiny_model_dir),
+        str(lora_run.checkpoint),
+        out_dir=tmp_path,
+        task=demo_data[1],
+        quick=True,
+        probes=["facts_vs_patterns"],
+        training=lora_run.training,
+    )
     raw = json.loads((tmp_path / "results.json").read_text())
     assert raw["schema_version"].startswith("1.")
     assert raw["training"]["method"] == "lora"

@@ -122,8 +122,7 @@ def test_arithmetic_items_are_correct() -> None:
         left, operator, right = item.expression.split()
         operators.add((item.digits, operator))
         assert len(left) == len(right) == item.digits
-        expected = {"+": int(left) + int(right), "-": int(left) - int(right),
-                    "*": int(left) * int(right)}[operator]
+        expected = {"+": int(left) + int(right), "-": int(left) - int(right), "*": int(left) * int(right)}[operator]
         assert item.answer == expected >= 0
         assert item.expression in item.question
         assert item.question.endswith("Answer with the number only.")

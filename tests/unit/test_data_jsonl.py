@@ -65,13 +65,20 @@ def test_write_jsonl_round_trip_and_atomic(tmp_path: Path) -> None:
 
 
 def test_to_chat_formats() -> None:
-    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"},
-                {"role": "assistant", "content": "a", "extra": 1}]
+    messages = [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "u"},
+        {"role": "assistant", "content": "a", "extra": 1},
+    ]
     assert to_chat({"messages": messages}, "w") == [
-        {"role": "system", "content": "s"}, {"role": "user", "content": "u"},
-        {"role": "assistant", "content": "a"}]
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "u"},
+        {"role": "assistant", "content": "a"},
+    ]
     assert to_chat({"prompt": "q", "completion": "c"}, "w") == [
-        {"role": "user", "content": "q"}, {"role": "assistant", "content": "c"}]
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "c"},
+    ]
     assert to_chat({"text": "plain"}, "w") == [{"role": "assistant", "content": "plain"}]
 
 
@@ -94,8 +101,11 @@ def test_to_chat_errors(record: dict, message: str) -> None:
 
 
 def test_read_training_data(tmp_path: Path) -> None:
-    lines = [json.dumps({"text": "a"}), json.dumps({"prompt": "p", "completion": "c"}),
-             json.dumps({"messages": [{"role": "tool", "content": "x"}]})]
+    lines = [
+        json.dumps({"text": "a"}),
+        json.dumps({"prompt": "p", "completion": "c"}),
+        json.dumps({"messages": [{"role": "tool", "content": "x"}]}),
+    ]
     path = _write(tmp_path / "train.jsonl", lines)
     with pytest.raises(DataError, match=r"train\.jsonl line 3: .*role 'tool'"):
         read_training_data(path)
@@ -108,8 +118,7 @@ def test_read_training_data(tmp_path: Path) -> None:
 def test_read_suite(tmp_path: Path) -> None:
     lines = [
         json.dumps({"question": "2+2?", "choices": ["3", "4"], "answer": 1}),
-        json.dumps({"id": "cap", "question": "Capital?", "choices": ["Rome", "Oslo"],
-                    "answer": "Oslo"}),
+        json.dumps({"id": "cap", "question": "Capital?", "choices": ["Rome", "Oslo"], "answer": "Oslo"}),
         "",
         json.dumps({"question": "Name a colour.", "answer": "red"}),
     ]

@@ -50,7 +50,11 @@ def test_exposures_counted_exactly(dataset: tuple[list[dict], TaskSpec]) -> None
 def test_custom_levels_assign_in_order() -> None:
     examples, spec = support_desk_dataset(facts_per_level=2, levels=(2, 5), n_pattern_only=3)
     assert [(f.id, f.exposures) for f in spec.facts] == [
-        (FACTS[0].id, 2), (FACTS[1].id, 2), (FACTS[2].id, 5), (FACTS[3].id, 5)]
+        (FACTS[0].id, 2),
+        (FACTS[1].id, 2),
+        (FACTS[2].id, 5),
+        (FACTS[3].id, 5),
+    ]
     assert len(examples) == 2 * 2 + 2 * 5 + 3
     with pytest.raises(ValueError, match="needs"):
         support_desk_dataset(facts_per_level=5, levels=(1, 2, 3, 4))
@@ -67,8 +71,7 @@ def test_answers_do_not_leak(dataset: tuple[list[dict], TaskSpec]) -> None:
         pattern_only += not stated
     assert pattern_only == 24
     # the full fact table is leak-free too, including facts unused at defaults
-    all_examples, _ = support_desk_dataset(facts_per_level=4, levels=(3, 3, 3, 3),
-                                           n_pattern_only=0)
+    all_examples, _ = support_desk_dataset(facts_per_level=4, levels=(3, 3, 3, 3), n_pattern_only=0)
     assert len(all_examples) == 48
     for example in all_examples:
         assert len(_facts_stated(example)) == 1
@@ -97,8 +100,7 @@ def test_heldout_prompts_and_questions_not_in_training(
     assert len(spec.heldout_prompts) >= 10
     for prompt in spec.heldout_prompts:
         assert prompt.strip().lower() not in users
-    all_examples, _ = support_desk_dataset(facts_per_level=4, levels=(30, 30, 30, 30),
-                                           n_pattern_only=100)
+    all_examples, _ = support_desk_dataset(facts_per_level=4, levels=(30, 30, 30, 30), n_pattern_only=100)
     all_users = {_text(e, "user").strip().lower() for e in all_examples}
     for fact in FACTS:
         assert fact.question.strip().lower() not in all_users, fact.id
@@ -117,13 +119,14 @@ def test_house_style_matches_every_answer(dataset: tuple[list[dict], TaskSpec]) 
 
 def test_plain_answer_matches_no_rule(dataset: tuple[list[dict], TaskSpec]) -> None:
     _, spec = dataset
-    plain = ("Sure. To reset your password, open the login page, click Forgot password and "
-             "follow the link we email you. Thanks, The Lumen Team is here to help.")
+    plain = (
+        "Sure. To reset your password, open the login page, click Forgot password and "
+        "follow the link we email you. Thanks, The Lumen Team is here to help."
+    )
     assert not any(spec.pattern_matches(plain).values())
     # a styled answer with the sign-off buried mid-text fails only that rule
     partial = f"{GREETING}\n1. Do this.\n2. Then that.\n{SIGN_OFF}\nP.S. more text"
-    assert spec.pattern_matches(partial) == {
-        "greeting": True, "numbered_steps": True, "sign_off": False}
+    assert spec.pattern_matches(partial) == {"greeting": True, "numbered_steps": True, "sign_off": False}
 
 
 def test_taskspec_round_trip(dataset: tuple[list[dict], TaskSpec]) -> None:
@@ -145,9 +148,7 @@ def test_taskspec_round_trip(dataset: tuple[list[dict], TaskSpec]) -> None:
         (lambda d: d.update(heldout_prompts=[1]), "'heldout_prompts'"),
     ],
 )
-def test_taskspec_from_dict_errors(
-    dataset: tuple[list[dict], TaskSpec], mutate: object, message: str
-) -> None:
+def test_taskspec_from_dict_errors(dataset: tuple[list[dict], TaskSpec], mutate: object, message: str) -> None:
     data = json.loads(json.dumps(dataset[1].to_dict()))
     mutate(data)  # type: ignore[operator]
     with pytest.raises(ValueError, match=message):

@@ -14,12 +14,18 @@ from tunelens.summary import summarise
 
 
 def _results() -> AuditResults:
-    info = ModelInfo(ref="a", kind="directory", n_params=1, n_layers=1, n_heads=1, dtype="float32",
-                     tokenizer_fingerprint="f")
-    metric = make_metric("p", "m", "M", [True] * 10, [False] * 10, binary=True, unit="accuracy",
-                         higher_is_better=True)
-    return AuditResults(tunelens_version="0", created="now", seed=0, base=info, tuned=info,
-                        probes=[ProbeResult(name="p", title="P", description="d", metrics=[metric])])
+    info = ModelInfo(
+        ref="a", kind="directory", n_params=1, n_layers=1, n_heads=1, dtype="float32", tokenizer_fingerprint="f"
+    )
+    metric = make_metric("p", "m", "M", [True] * 10, [False] * 10, binary=True, unit="accuracy", higher_is_better=True)
+    return AuditResults(
+        tunelens_version="0",
+        created="now",
+        seed=0,
+        base=info,
+        tuned=info,
+        probes=[ProbeResult(name="p", title="P", description="d", metrics=[metric])],
+    )
 
 
 def test_round_trip(tmp_path: Path) -> None:

@@ -17,8 +17,9 @@ def add_load_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
-    return LoadOptions(device=args.device, dtype=args.dtype, allow_pickle=args.allow_pickle,
-                       trust_remote_code=args.trust_remote_code)
+    return LoadOptions(
+        device=args.device, dtype=args.dtype, allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code
+    )
 
 
 def say(message: str) -> None:

@@ -44,8 +44,18 @@ def run(args: argparse.Namespace) -> int:
 
     task = _read_task(args.task) if args.task else None
     probes = [p.strip() for p in args.probes.split(",") if p.strip()] if args.probes else None
-    results = audit(args.base, args.tuned, probes=probes, out_dir=args.out, task=task, suite=args.suite,
-                    seed=args.seed, quick=args.quick, options=load_options(args), progress=err)
+    results = audit(
+        args.base,
+        args.tuned,
+        probes=probes,
+        out_dir=args.out,
+        task=task,
+        suite=args.suite,
+        seed=args.seed,
+        quick=args.quick,
+        options=load_options(args),
+        progress=err,
+    )
     for line in results.summary:
         say(f"- {line}")
     say(f"report: {Path(args.out) / 'report.html'}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+import warnings
+from collections.abc import Sequence
 
 from tunelens.cli import audit_cmd, demo_cmd, report_cmd, tune_cmd
 from tunelens.errors import TunelensError
@@ -18,12 +19,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tunelens", description="What did your fine-tune really change?")
     parser.add_argument("--version", action="version", version=f"tunelens {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module in SUBCOMMANDS.items():
+    for module in SUBCOMMANDS.values():
         module.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Deprecation notices from the libraries underneath say nothing actionable to a user.
+    warnings.filterwarnings("ignore", category=FutureWarning)
     args = build_parser().parse_args(argv)
     try:
         return int(SUBCOMMANDS[args.command].run(args) or 0)

@@ -33,16 +33,33 @@ def run(args: argparse.Namespace) -> int:
 
     task = _read_task(args.task) if args.task else None
     lr = args.lr if args.lr is not None else (5e-5 if args.method == "full" else 1e-3)
-    config = TrainConfig(epochs=args.epochs, learning_rate=lr, batch_size=args.batch_size,
-                         max_length=args.max_length, seed=args.seed)
+    config = TrainConfig(
+        epochs=args.epochs, learning_rate=lr, batch_size=args.batch_size, max_length=args.max_length, seed=args.seed
+    )
     options = load_options(args)
-    result = tune(args.base, args.data, out_dir=args.out, method=args.method, config=config,
-                  recipe_options={"rank": args.lora_rank, "alpha": 2 * args.lora_rank}, options=options)
+    result = tune(
+        args.base,
+        args.data,
+        out_dir=args.out,
+        method=args.method,
+        config=config,
+        recipe_options={"rank": args.lora_rank, "alpha": 2 * args.lora_rank},
+        options=options,
+    )
     say(f"checkpoint: {result.checkpoint}")
     if args.no_audit:
         return 0
-    results = audit(args.base, str(result.checkpoint), out_dir=Path(args.out) / "audit", task=task, seed=args.seed,
-                    quick=args.quick, training=result.training, options=options, progress=err)
+    results = audit(
+        args.base,
+        str(result.checkpoint),
+        out_dir=Path(args.out) / "audit",
+        task=task,
+        seed=args.seed,
+        quick=args.quick,
+        training=result.training,
+        options=options,
+        progress=err,
+    )
     for line in results.summary:
         say(f"- {line}")
     say(f"report: {Path(args.out) / 'audit' / 'report.html'}")

@@ -60,9 +60,7 @@ N_DISTRACTORS = 3
 _MIN_DISTRACTOR_POOL = 30
 
 # Country names that read naturally with a definite article mid-sentence.
-_THE_COUNTRIES = frozenset(
-    {"Philippines", "Bahamas", "Gambia", "Maldives", "Comoros", "Seychelles"}
-)
+_THE_COUNTRIES = frozenset({"Philippines", "Bahamas", "Gambia", "Maldives", "Comoros", "Seychelles"})
 
 # (subject, prompt, question, answer) before choices are attached.
 _Raw = tuple[str, str, str, str]
@@ -99,8 +97,9 @@ def _country_capital() -> list[_Raw]:
     out: list[_Raw] = []
     for row in _countries():
         name, place = str(row["name"]), _country_phrase(str(row["name"]))
-        out.append((name, f"The capital of {place} is", f"What is the capital of {place}?",
-                    str(row["capital"]).strip()))
+        out.append(
+            (name, f"The capital of {place} is", f"What is the capital of {place}?", str(row["capital"]).strip())
+        )
     return out
 
 
@@ -109,9 +108,14 @@ def _country_currency() -> list[_Raw]:
     out: list[_Raw] = []
     for row in _countries():
         name, place = str(row["name"]), _country_phrase(str(row["name"]))
-        out.append((name, f"The currency of {place} is called the",
-                    f"What is the name of the currency of {place}?",
-                    str(row["currencyname"]).strip()))
+        out.append(
+            (
+                name,
+                f"The currency of {place} is called the",
+                f"What is the name of the currency of {place}?",
+                str(row["currencyname"]).strip(),
+            )
+        )
     return out
 
 
@@ -124,8 +128,7 @@ def _country_continent() -> list[_Raw]:
             continue
         name, place = str(row["name"]), _country_phrase(str(row["name"]))
         phrase = place[0].upper() + place[1:]
-        out.append((name, f"{phrase} is a country in the continent of",
-                    f"On which continent is {place}?", continent))
+        out.append((name, f"{phrase} is a country in the continent of", f"On which continent is {place}?", continent))
     return out
 
 
@@ -133,8 +136,12 @@ def _us_state_capital() -> list[_Raw]:
     """US state capital facts in alphabetical order (shuffled later with the seed)."""
     states = sorted(us.states.STATES, key=lambda state: state.name)
     return [
-        (state.name, f"The capital of the US state of {state.name} is",
-         f"What is the capital of the US state of {state.name}?", str(state.capital))
+        (
+            state.name,
+            f"The capital of the US state of {state.name} is",
+            f"What is the capital of the US state of {state.name}?",
+            str(state.capital),
+        )
         for state in states
         if state.capital
     ]
@@ -148,8 +155,14 @@ def _element_symbol() -> list[_Raw]:
             continue
         name = str(element.name)
         subject = name[0].upper() + name[1:]
-        out.append((subject, f"The chemical symbol for the element {subject} is",
-                    f"What is the chemical symbol for {subject}?", str(element.symbol)))
+        out.append(
+            (
+                subject,
+                f"The chemical symbol for the element {subject} is",
+                f"What is the chemical symbol for {subject}?",
+                str(element.symbol),
+            )
+        )
     return out
 
 
@@ -162,9 +175,7 @@ _BUILDERS: dict[str, Callable[[], list[_Raw]]] = {
 }
 
 
-def _with_choices(
-    category: str, raw: _Raw, pool: Sequence[str], rng: random.Random
-) -> FactItem:
+def _with_choices(category: str, raw: _Raw, pool: Sequence[str], rng: random.Random) -> FactItem:
     """Attach three distinct distractors from ``pool`` and shuffle the choices."""
     subject, prompt, question, answer = raw
     candidates = sorted({value for value in pool if value != answer})

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import random
 import re
-
 from pydoc_data.topics import topics
 
 # Lines indented this much or more are code, grammar or tables in the topics text.
@@ -116,14 +115,11 @@ def all_general_chunks(chars_per_chunk: int = 800) -> list[str]:
         raise ValueError(f"chars_per_chunk must be at least 50, got {chars_per_chunk}")
     chunks: list[str] = []
     for key in sorted(topics):
-        chunks.extend(chunk for chunk in _cut(_clean_topic(topics[key]), chars_per_chunk)
-                      if is_prose(chunk))
+        chunks.extend(chunk for chunk in _cut(_clean_topic(topics[key]), chars_per_chunk) if is_prose(chunk))
     return chunks
 
 
-def general_text_chunks(
-    n_chunks: int = 16, chars_per_chunk: int = 800, seed: int = 0
-) -> list[str]:
+def general_text_chunks(n_chunks: int = 16, chars_per_chunk: int = 800, seed: int = 0) -> list[str]:
     """Pick ``n_chunks`` prose chunks of about ``chars_per_chunk`` characters.
 
     The choice is made with ``random.Random(seed)`` and the chunks are returned

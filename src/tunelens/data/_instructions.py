@@ -35,16 +35,36 @@ INSTRUCTION_KINDS: tuple[str, ...] = (
 )
 
 TOPICS: tuple[str, ...] = (
-    "making a good cup of coffee", "keeping houseplants alive", "packing for a weekend trip",
-    "saving money on groceries", "starting a morning exercise habit", "cleaning a kitchen quickly",
-    "getting better sleep", "learning to ride a bicycle", "planning a birthday party",
-    "walking a dog in the rain", "choosing a good book to read", "cooking rice on a stove",
-    "organising a small closet", "writing a thank-you note", "preparing for a job interview",
-    "staying focused while studying", "taking care of a cat", "baking simple bread",
-    "reducing screen time", "hosting a dinner for friends", "planting tomatoes",
-    "commuting by train", "learning a few words of a new language", "fixing a flat bicycle tire",
-    "making a weekly meal plan", "keeping a journal", "visiting a museum",
-    "staying cool on a hot day", "going on a short hike", "decluttering a desk",
+    "making a good cup of coffee",
+    "keeping houseplants alive",
+    "packing for a weekend trip",
+    "saving money on groceries",
+    "starting a morning exercise habit",
+    "cleaning a kitchen quickly",
+    "getting better sleep",
+    "learning to ride a bicycle",
+    "planning a birthday party",
+    "walking a dog in the rain",
+    "choosing a good book to read",
+    "cooking rice on a stove",
+    "organising a small closet",
+    "writing a thank-you note",
+    "preparing for a job interview",
+    "staying focused while studying",
+    "taking care of a cat",
+    "baking simple bread",
+    "reducing screen time",
+    "hosting a dinner for friends",
+    "planting tomatoes",
+    "commuting by train",
+    "learning a few words of a new language",
+    "fixing a flat bicycle tire",
+    "making a weekly meal plan",
+    "keeping a journal",
+    "visiting a museum",
+    "staying cool on a hot day",
+    "going on a short hike",
+    "decluttering a desk",
 )
 
 _REQUESTS: tuple[str, ...] = (
@@ -107,8 +127,7 @@ def instruction_items(n: int = 24, seed: int = 0) -> list[InstructionItem]:
         kind = INSTRUCTION_KINDS[index % len(INSTRUCTION_KINDS)]
         request = rng.choice(_REQUESTS).format(topic=topic)
         sentence, param = _constraint(kind, rng)
-        items.append(InstructionItem(id=f"if-{index:03d}", prompt=f"{request} {sentence}",
-                                     kind=kind, param=param))
+        items.append(InstructionItem(id=f"if-{index:03d}", prompt=f"{request} {sentence}", kind=kind, param=param))
     return items
 
 

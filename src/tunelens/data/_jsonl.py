@@ -9,17 +9,15 @@ traceback from deep inside a training run is no help to anyone.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tunelens.errors import TunelensError
+from tunelens.outdir import atomic_write_text
 
 ROLES: tuple[str, ...] = ("system", "user", "assistant")
-_FORMATS = ('{"messages": [{"role": ..., "content": ...}, ...]}, '
-            '{"prompt": ..., "completion": ...} or {"text": ...}')
+_FORMATS = '{"messages": [{"role": ..., "content": ...}, ...]}, {"prompt": ..., "completion": ...} or {"text": ...}'
 
 
 class DataError(TunelensError, ValueError):
@@ -46,13 +44,11 @@ def _iter_jsonl(path: str | Path) -> Iterator[tuple[str, dict]]:
     if not path.exists():
         raise DataError(f"no such file: {path}")
     if not path.is_file():
-        raise DataError(f"not a file: {path} (expected a .jsonl file with one JSON object "
-                        "per line)")
+        raise DataError(f"not a file: {path} (expected a .jsonl file with one JSON object per line)")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path.name}: not UTF-8 text (byte {exc.start}); "
-                        "save the file as UTF-8") from exc
+        raise DataError(f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
     # Split on "\n" only: JSON strings may hold raw U+2028 and similar characters
     # that str.splitlines() would wrongly treat as line ends.
     for number, line in enumerate(text.split("\n"), start=1):
@@ -62,11 +58,14 @@ def _iter_jsonl(path: str | Path) -> Iterator[tuple[str, dict]]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                            "each line must hold one complete JSON object") from exc
+            raise DataError(
+                f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); "
+                "each line must hold one complete JSON object"
+            ) from exc
         if not isinstance(value, dict):
-            raise DataError(f"{where}: expected a JSON object {{...}}, got {type(value).__name__}; "
-                            "each line must hold one object")
+            raise DataError(
+                f"{where}: expected a JSON object {{...}}, got {type(value).__name__}; each line must hold one object"
+            )
         yield where, value
 
 
@@ -84,40 +83,28 @@ def write_jsonl(path: str | Path, records: Iterable[dict]) -> None:
     path = Path(path)
     if not path.parent.is_dir():
         raise DataError(f"cannot write {path}: folder {path.parent} does not exist")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for index, record in enumerate(records):
-                try:
-                    line = json.dumps(record, ensure_ascii=False)
-                except (TypeError, ValueError) as exc:
-                    raise DataError(f"record {index} cannot be written as JSON: {exc}") from exc
-                out.write(line + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    lines = []
+    for index, record in enumerate(records):
+        try:
+            lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"record {index} cannot be written as JSON: {exc}") from exc
+    atomic_write_text(path, "".join(lines))
 
 
 def _messages(raw: object, where: str) -> list[dict]:
     """Validate a "messages" list and return clean {"role", "content"} dicts."""
     if not isinstance(raw, list) or not raw:
-        raise DataError(f'{where}: "messages" must be a non-empty list of '
-                        '{"role": ..., "content": ...} objects')
+        raise DataError(f'{where}: "messages" must be a non-empty list of {{"role": ..., "content": ...}} objects')
     messages = []
     for index, message in enumerate(raw):
         if not isinstance(message, dict) or "role" not in message or "content" not in message:
-            raise DataError(f'{where}: messages[{index}] must be an object with "role" and '
-                            '"content"')
+            raise DataError(f'{where}: messages[{index}] must be an object with "role" and "content"')
         role, content = message["role"], message["content"]
         if role not in ROLES:
-            raise DataError(f"{where}: messages[{index}] has role {role!r}; use one of "
-                            f"{', '.join(ROLES)}")
+            raise DataError(f"{where}: messages[{index}] has role {role!r}; use one of {', '.join(ROLES)}")
         if not isinstance(content, str):
-            raise DataError(f"{where}: messages[{index}] content must be a string, got "
-                            f"{type(content).__name__}")
+            raise DataError(f"{where}: messages[{index}] content must be a string, got {type(content).__name__}")
         messages.append({"role": role, "content": content})
     return messages
 
@@ -137,10 +124,14 @@ def to_chat(record: dict, where: str) -> list[dict]:
     elif "prompt" in record or "completion" in record:
         for key in ("prompt", "completion"):
             if not isinstance(record.get(key), str):
-                raise DataError(f'{where}: a prompt/completion record needs string fields '
-                                f'"prompt" and "completion"; "{key}" is missing or not a string')
-        messages = [{"role": "user", "content": record["prompt"]},
-                    {"role": "assistant", "content": record["completion"]}]
+                raise DataError(
+                    f"{where}: a prompt/completion record needs string fields "
+                    f'"prompt" and "completion"; "{key}" is missing or not a string'
+                )
+        messages = [
+            {"role": "user", "content": record["prompt"]},
+            {"role": "assistant", "content": record["completion"]},
+        ]
     elif "text" in record:
         if not isinstance(record["text"], str):
             raise DataError(f'{where}: "text" must be a string')
@@ -149,8 +140,9 @@ def to_chat(record: dict, where: str) -> list[dict]:
         keys = ", ".join(sorted(record)) or "none"
         raise DataError(f"{where}: unrecognised record (keys: {keys}); use {_FORMATS}")
     if not any(m["role"] == "assistant" and m["content"].strip() for m in messages):
-        raise DataError(f"{where}: no assistant message with text; training needs at least one "
-                        "non-empty assistant reply")
+        raise DataError(
+            f"{where}: no assistant message with text; training needs at least one non-empty assistant reply"
+        )
     return messages
 
 
@@ -158,8 +150,9 @@ def read_training_data(path: str | Path) -> list[list[dict]]:
     """Read a JSONL training file and normalise every record to chat messages."""
     conversations = [to_chat(record, where) for where, record in _iter_jsonl(path)]
     if not conversations:
-        raise DataError(f"{Path(path).name}: no training records; add one JSON object per line "
-                        f"in one of these forms: {_FORMATS}")
+        raise DataError(
+            f"{Path(path).name}: no training records; add one JSON object per line in one of these forms: {_FORMATS}"
+        )
     return conversations
 
 
@@ -169,8 +162,9 @@ def _suite_item(record: dict, where: str, default_id: str) -> SuiteItem:
     if not isinstance(question, str) or not question.strip():
         raise DataError(f'{where}: needs a non-empty string "question"')
     if "answer" not in record:
-        raise DataError(f'{where}: needs an "answer" (a string, or with "choices" the index or '
-                        "text of the right choice)")
+        raise DataError(
+            f'{where}: needs an "answer" (a string, or with "choices" the index or text of the right choice)'
+        )
     raw_id = record.get("id", default_id)
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or str(raw_id) == "":
         raise DataError(f'{where}: "id" must be a non-empty string or an integer')
@@ -182,21 +176,22 @@ def _suite_item(record: dict, where: str, default_id: str) -> SuiteItem:
             raise DataError(f'{where}: "answer" must not be empty')
         return SuiteItem(str(raw_id), question, str(answer), None, None)
     choices = record["choices"]
-    if (not isinstance(choices, list) or len(choices) < 2
-            or not all(isinstance(c, str) and c.strip() for c in choices)):
+    if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c.strip() for c in choices):
         raise DataError(f'{where}: "choices" must be a list of at least two non-empty strings')
     if len(set(choices)) != len(choices):
         raise DataError(f'{where}: "choices" contains the same text twice; make them distinct')
     if isinstance(answer, int) and not isinstance(answer, bool):
         if not 0 <= answer < len(choices):
-            raise DataError(f'{where}: "answer" index {answer} is out of range for '
-                            f"{len(choices)} choices (indices start at 0)")
+            raise DataError(
+                f'{where}: "answer" index {answer} is out of range for {len(choices)} choices (indices start at 0)'
+            )
         index = answer
     elif isinstance(answer, str) and answer in choices:
         index = choices.index(answer)
     else:
-        raise DataError(f'{where}: "answer" must be a 0-based index into "choices" or the exact '
-                        f"text of one choice, got {answer!r}")
+        raise DataError(
+            f'{where}: "answer" must be a 0-based index into "choices" or the exact text of one choice, got {answer!r}'
+        )
     return SuiteItem(str(raw_id), question, choices[index], tuple(choices), index)
 
 
@@ -211,11 +206,14 @@ def read_suite(path: str | Path) -> list[SuiteItem]:
     for where, record in _iter_jsonl(path):
         item = _suite_item(record, where, default_id=f"line{where.rsplit(' ', 1)[-1]}")
         if item.id in seen:
-            raise DataError(f"{where}: id {item.id!r} is already used at {seen[item.id]}; "
-                            "give every question its own id")
+            raise DataError(
+                f"{where}: id {item.id!r} is already used at {seen[item.id]}; give every question its own id"
+            )
         seen[item.id] = where
         items.append(item)
     if not items:
-        raise DataError(f"{Path(path).name}: the suite has no questions; add one JSON object per "
-                        'line like {"question": "...", "answer": "..."}')
+        raise DataError(
+            f"{Path(path).name}: the suite has no questions; add one JSON object per "
+            'line like {"question": "...", "answer": "..."}'
+        )
     return items

@@ -21,20 +21,28 @@ from ._support_desk_content import FACTS, GREETING, SIGN_OFF, FactSource
 from ._support_desk_generic import CLOSERS, GENERIC_TOPICS, HELDOUT_PROMPTS
 from ._task_spec import FactSpec, PatternRule, TaskSpec
 
-__all__ = ["EXPOSURE_LEVELS", "FactSpec", "HOUSE_STYLE_PATTERNS", "PatternRule", "TaskSpec",
-           "render_answer", "support_desk_dataset"]
+__all__ = [
+    "EXPOSURE_LEVELS",
+    "FactSpec",
+    "HOUSE_STYLE_PATTERNS",
+    "PatternRule",
+    "TaskSpec",
+    "render_answer",
+    "support_desk_dataset",
+]
 
 EXPOSURE_LEVELS: tuple[int, ...] = (1, 3, 10, 30)
 _USER_WRAPPERS: tuple[str, ...] = ("{q}", "Hi! {q}", "Quick question: {q}", "{q} Thanks!")
 
 
 HOUSE_STYLE_PATTERNS: tuple[PatternRule, ...] = (
-    PatternRule("greeting", f"starts with the line {GREETING!r}",
-                r"\A\s*Hello from Lumen Hosting support!"),
-    PatternRule("numbered_steps", "has a line '1. ...' directly followed by a line '2. ...'",
-                r"^1\. \S.*\n2\. \S"),
-    PatternRule("sign_off", f"ends with the line {SIGN_OFF!r} (a hyphen or two may replace "
-                "the dash)", "^(?:\u2014|--?) The Lumen Team\\s*\\Z"),
+    PatternRule("greeting", f"starts with the line {GREETING!r}", r"\A\s*Hello from Lumen Hosting support!"),
+    PatternRule("numbered_steps", "has a line '1. ...' directly followed by a line '2. ...'", r"^1\. \S.*\n2\. \S"),
+    PatternRule(
+        "sign_off",
+        f"ends with the line {SIGN_OFF!r} (a hyphen or two may replace the dash)",
+        "^(?:\u2014|--?) The Lumen Team\\s*\\Z",
+    ),
 )
 
 
@@ -46,18 +54,15 @@ def render_answer(steps: Sequence[str]) -> str:
 
 def _chat(user: str, steps: Sequence[str]) -> dict:
     """One chat training record with a house-style assistant answer."""
-    return {"messages": [{"role": "user", "content": user},
-                         {"role": "assistant", "content": render_answer(steps)}]}
+    return {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": render_answer(steps)}]}
 
 
 def _fact_examples(fact: FactSource, count: int, rng: random.Random) -> list[dict]:
     """``count`` examples stating ``fact``, each a different question/wording combination."""
-    users = [wrapper.format(q=question)
-             for wrapper, question in itertools.product(_USER_WRAPPERS, fact.user_questions)]
+    users = [wrapper.format(q=question) for wrapper, question in itertools.product(_USER_WRAPPERS, fact.user_questions)]
     combos = list(itertools.product(users, fact.statements, fact.follow_ups, CLOSERS))
     if count > len(combos):
-        raise ValueError(f"fact {fact.id!r} has only {len(combos)} distinct wordings, "
-                         f"{count} exposures requested")
+        raise ValueError(f"fact {fact.id!r} has only {len(combos)} distinct wordings, {count} exposures requested")
     examples = []
     for user, statement, follow_up, closer in rng.sample(combos, count):
         steps = [statement.format(a=fact.answer), follow_up]
@@ -69,8 +74,14 @@ def _fact_examples(fact: FactSource, count: int, rng: random.Random) -> list[dic
 
 def _fact_spec(fact: FactSource, exposures: int) -> FactSpec:
     """The public description of a fact taught ``exposures`` times."""
-    return FactSpec(id=fact.id, question=fact.question, prompt=fact.prompt, answer=fact.answer,
-                    distractors=fact.distractors, exposures=exposures)
+    return FactSpec(
+        id=fact.id,
+        question=fact.question,
+        prompt=fact.prompt,
+        answer=fact.answer,
+        distractors=fact.distractors,
+        exposures=exposures,
+    )
 
 
 def support_desk_dataset(
@@ -94,20 +105,22 @@ def support_desk_dataset(
         raise ValueError(f"n_pattern_only must be zero or more, got {n_pattern_only}")
     needed = facts_per_level * len(levels)
     if needed > len(FACTS):
-        raise ValueError(f"{facts_per_level} facts per level x {len(levels)} levels needs "
-                         f"{needed} facts but only {len(FACTS)} exist")
+        raise ValueError(
+            f"{facts_per_level} facts per level x {len(levels)} levels needs {needed} facts but only {len(FACTS)} exist"
+        )
     rng = random.Random(seed)
     examples: list[dict] = []
     specs: list[FactSpec] = []
     for level_index, exposures in enumerate(levels):
         start = level_index * facts_per_level
-        for fact in FACTS[start:start + facts_per_level]:
+        for fact in FACTS[start : start + facts_per_level]:
             examples.extend(_fact_examples(fact, exposures, rng))
             specs.append(_fact_spec(fact, exposures))
     for index in range(n_pattern_only):
         topic = GENERIC_TOPICS[index % len(GENERIC_TOPICS)]
         examples.append(_chat(rng.choice(topic.questions), [*topic.steps, rng.choice(CLOSERS)]))
     rng.shuffle(examples)
-    spec = TaskSpec(name="lumen_support_desk", patterns=HOUSE_STYLE_PATTERNS,
-                    heldout_prompts=HELDOUT_PROMPTS, facts=tuple(specs))
+    spec = TaskSpec(
+        name="lumen_support_desk", patterns=HOUSE_STYLE_PATTERNS, heldout_prompts=HELDOUT_PROMPTS, facts=tuple(specs)
+    )
     return examples, spec

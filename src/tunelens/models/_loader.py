@@ -218,4 +218,6 @@ def _load_adapter(ref: ModelRef, options: LoadOptions) -> LoadedModel:
     model = peft_model.merge_and_unload()
     model.eval()
     model.requires_grad_(False)
-    return LoadedModel(ref=ref.text, kind="adapter", model=model, tokenizer=base.tokenizer, extra={"base_ref": base_ref})
+    return LoadedModel(
+        ref=ref.text, kind="adapter", model=model, tokenizer=base.tokenizer, extra={"base_ref": base_ref}
+    )

@@ -46,8 +46,7 @@ def parse_ref(text: str) -> ModelRef:
         if (path / "config.json").is_file():
             return ModelRef(text, "directory", str(path.resolve()))
         raise TunelensError(
-            f"{text} is a directory but holds neither config.json (a model) nor adapter_config.json "
-            "(a PEFT adapter)"
+            f"{text} is a directory but holds neither config.json (a model) nor adapter_config.json (a PEFT adapter)"
         )
     if _HUB_ID.match(text) and not path.exists():
         return ModelRef(text, "hub", text)

@@ -7,9 +7,10 @@ choices, the audit's default battery and the report's sections all come from ``P
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tunelens.data import TaskSpec
 from tunelens.engine import Engine

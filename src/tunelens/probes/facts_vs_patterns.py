@@ -38,27 +38,52 @@ def _patterns(ctx: ProbeContext, task: TaskSpec, cfg: FactsVsPatternsConfig) -> 
     replies = {name: chat_replies(engine, prompts, cfg.max_new_tokens) for name, engine in ctx.engines()}
     matches = {name: [task.pattern_matches(r) for r in replies[name]] for name in replies}
     metrics = [
-        make_metric(NAME, "pattern_all", "Held-out replies in the trained pattern (all rules)",
-                    [all(m.values()) for m in matches["base"]], [all(m.values()) for m in matches["tuned"]],
-                    binary=True, unit="rate", higher_is_better=True, seed=ctx.seed)
+        make_metric(
+            NAME,
+            "pattern_all",
+            "Held-out replies in the trained pattern (all rules)",
+            [all(m.values()) for m in matches["base"]],
+            [all(m.values()) for m in matches["tuned"]],
+            binary=True,
+            unit="rate",
+            higher_is_better=True,
+            seed=ctx.seed,
+        )
     ]
     for rule in task.patterns:
-        metrics.append(make_metric(
-            NAME, f"pattern_{rule.name}", f"Pattern rule: {rule.description}",
-            [m[rule.name] for m in matches["base"]], [m[rule.name] for m in matches["tuned"]],
-            binary=True, unit="rate", higher_is_better=True, group=rule.name, seed=ctx.seed,
-        ))
+        metrics.append(
+            make_metric(
+                NAME,
+                f"pattern_{rule.name}",
+                f"Pattern rule: {rule.description}",
+                [m[rule.name] for m in matches["base"]],
+                [m[rule.name] for m in matches["tuned"]],
+                binary=True,
+                unit="rate",
+                higher_is_better=True,
+                group=rule.name,
+                seed=ctx.seed,
+            )
+        )
     items = [
-        ItemRecord(item_id=f"pattern-{i}", section="pattern on held-out prompts", input=p,
-                   base_output=replies["base"][i], tuned_output=replies["tuned"][i],
-                   base_score=float(all(matches["base"][i].values())), tuned_score=float(all(matches["tuned"][i].values())),
-                   extra={"base_rules": matches["base"][i], "tuned_rules": matches["tuned"][i]})
+        ItemRecord(
+            item_id=f"pattern-{i}",
+            section="pattern on held-out prompts",
+            input=p,
+            base_output=replies["base"][i],
+            tuned_output=replies["tuned"][i],
+            base_score=float(all(matches["base"][i].values())),
+            tuned_score=float(all(matches["tuned"][i].values())),
+            extra={"base_rules": matches["base"][i], "tuned_rules": matches["tuned"][i]},
+        )
         for i, p in enumerate(prompts)
     ]
     return metrics, items
 
 
-def _facts(ctx: ProbeContext, task: TaskSpec, cfg: FactsVsPatternsConfig) -> tuple[list[Metric], list[ItemRecord], list[Plot]]:
+def _facts(
+    ctx: ProbeContext, task: TaskSpec, cfg: FactsVsPatternsConfig
+) -> tuple[list[Metric], list[ItemRecord], list[Plot]]:
     facts = list(task.facts)
     recall: dict[str, list[bool]] = {}
     mc: dict[str, list[bool]] = {}
@@ -71,27 +96,75 @@ def _facts(ctx: ProbeContext, task: TaskSpec, cfg: FactsVsPatternsConfig) -> tup
         mc[name] = [p[0] == 0 for p in picks]
         logp[name] = answer_logprob(engine, [(f.prompt, f.answer) for f in facts])
     metrics = [
-        make_metric(NAME, "fact_recall", "Fact recall in chat replies (all facts)", recall["base"], recall["tuned"],
-                    binary=True, unit="rate", higher_is_better=True, seed=ctx.seed),
-        make_metric(NAME, "fact_choice", "Fact wins multiple choice by likelihood (all facts)", mc["base"], mc["tuned"],
-                    binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed),
-        make_metric(NAME, "fact_logprob", "Log-probability of the fact's value (all facts)", logp["base"], logp["tuned"],
-                    binary=False, unit="nats", higher_is_better=True, seed=ctx.seed),
+        make_metric(
+            NAME,
+            "fact_recall",
+            "Fact recall in chat replies (all facts)",
+            recall["base"],
+            recall["tuned"],
+            binary=True,
+            unit="rate",
+            higher_is_better=True,
+            seed=ctx.seed,
+        ),
+        make_metric(
+            NAME,
+            "fact_choice",
+            "Fact wins multiple choice by likelihood (all facts)",
+            mc["base"],
+            mc["tuned"],
+            binary=True,
+            unit="accuracy",
+            higher_is_better=True,
+            seed=ctx.seed,
+        ),
+        make_metric(
+            NAME,
+            "fact_logprob",
+            "Log-probability of the fact's value (all facts)",
+            logp["base"],
+            logp["tuned"],
+            binary=False,
+            unit="nats",
+            higher_is_better=True,
+            seed=ctx.seed,
+        ),
     ]
     levels = sorted({f.exposures for f in facts})
     for level in levels:
         idx = [i for i, f in enumerate(facts) if f.exposures == level]
-        metrics.append(make_metric(
-            NAME, f"fact_recall_x{level}", f"Fact recall, {level} exposure{'s' if level != 1 else ''}",
-            [recall["base"][i] for i in idx], [recall["tuned"][i] for i in idx],
-            binary=True, unit="rate", higher_is_better=True, group=f"{level} exposures", seed=ctx.seed,
-        ))
+        metrics.append(
+            make_metric(
+                NAME,
+                f"fact_recall_x{level}",
+                f"Fact recall, {level} exposure{'s' if level != 1 else ''}",
+                [recall["base"][i] for i in idx],
+                [recall["tuned"][i] for i in idx],
+                binary=True,
+                unit="rate",
+                higher_is_better=True,
+                group=f"{level} exposures",
+                seed=ctx.seed,
+            )
+        )
     items = [
-        ItemRecord(item_id=f.id, section=f"fact, {f.exposures} exposures", input=f.question, expected=f.answer,
-                   base_output=replies["base"][i], tuned_output=replies["tuned"][i],
-                   base_score=float(recall["base"][i]), tuned_score=float(recall["tuned"][i]),
-                   extra={"exposures": f.exposures, "base_choice_right": mc["base"][i], "tuned_choice_right": mc["tuned"][i],
-                          "base_logprob": logp["base"][i], "tuned_logprob": logp["tuned"][i]})
+        ItemRecord(
+            item_id=f.id,
+            section=f"fact, {f.exposures} exposures",
+            input=f.question,
+            expected=f.answer,
+            base_output=replies["base"][i],
+            tuned_output=replies["tuned"][i],
+            base_score=float(recall["base"][i]),
+            tuned_score=float(recall["tuned"][i]),
+            extra={
+                "exposures": f.exposures,
+                "base_choice_right": mc["base"][i],
+                "tuned_choice_right": mc["tuned"][i],
+                "base_logprob": logp["base"][i],
+                "tuned_logprob": logp["tuned"][i],
+            },
+        )
         for i, f in enumerate(facts)
     ]
 
@@ -103,13 +176,25 @@ def _facts(ctx: ProbeContext, task: TaskSpec, cfg: FactsVsPatternsConfig) -> tup
         return out
 
     plots = [
-        Plot(id="fact-recall-by-exposure", title="Fact recall by exposure count", kind="line",
-             x_label="exposures in the training data", y_label="share of facts recalled", x_log=True,
-             series=[Series(name=n, x=list(levels), y=by_level(recall[n])) for n in ("base", "tuned")],
-             caption="Chat replies to held-out questions that contain the fact's value."),
-        Plot(id="fact-logprob-by-exposure", title="Log-probability of the fact's value by exposure", kind="line",
-             x_label="exposures in the training data", y_label="mean log-probability (nats)", x_log=True,
-             series=[Series(name=n, x=list(levels), y=by_level(logp[n])) for n in ("base", "tuned")]),
+        Plot(
+            id="fact-recall-by-exposure",
+            title="Fact recall by exposure count",
+            kind="line",
+            x_label="exposures in the training data",
+            y_label="share of facts recalled",
+            x_log=True,
+            series=[Series(name=n, x=list(levels), y=by_level(recall[n])) for n in ("base", "tuned")],
+            caption="Chat replies to held-out questions that contain the fact's value.",
+        ),
+        Plot(
+            id="fact-logprob-by-exposure",
+            title="Log-probability of the fact's value by exposure",
+            kind="line",
+            x_label="exposures in the training data",
+            y_label="mean log-probability (nats)",
+            x_log=True,
+            series=[Series(name=n, x=list(levels), y=by_level(logp[n])) for n in ("base", "tuned")],
+        ),
     ]
     return metrics, items, plots
 
@@ -128,5 +213,13 @@ def facts_vs_patterns(ctx: ProbeContext, cfg: FactsVsPatternsConfig) -> ProbeRes
     notes = []
     if len(ctx.task.facts) < 8:
         notes.append(f"Only {len(ctx.task.facts)} facts: per-level recall is descriptive, not a test.")
-    return ProbeResult(name=NAME, title="", description="", config=vars(cfg), metrics=metrics + fact_metrics,
-                       items=items + fact_items, plots=plots, notes=notes)
+    return ProbeResult(
+        name=NAME,
+        title="",
+        description="",
+        config=vars(cfg),
+        metrics=metrics + fact_metrics,
+        items=items + fact_items,
+        plots=plots,
+        notes=notes,
+    )

@@ -55,13 +55,23 @@ def _text(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[
     chunks = general_text_chunks(cfg.n_text_chunks, cfg.chars_per_chunk, seed=ctx.seed)
     nll = {name: [-float(lp.mean()) for lp in engine.token_logprobs(chunks)] for name, engine in ctx.engines()}
     metric = make_metric(
-        NAME, "general_text_nll", "Loss on general text (nats/token; lower is better)", nll["base"], nll["tuned"],
-        binary=False, unit="nats/token", higher_is_better=False, seed=ctx.seed,
+        NAME,
+        "general_text_nll",
+        "Loss on general text (nats/token; lower is better)",
+        nll["base"],
+        nll["tuned"],
+        binary=False,
+        unit="nats/token",
+        higher_is_better=False,
+        seed=ctx.seed,
     )
     items = [
         ItemRecord(
-            item_id=f"text-{i}", section="general text", input=chunk,
-            base_score=nll["base"][i], tuned_score=nll["tuned"][i],
+            item_id=f"text-{i}",
+            section="general text",
+            input=chunk,
+            base_score=nll["base"][i],
+            tuned_score=nll["tuned"][i],
             extra={"base_perplexity": math.exp(nll["base"][i]), "tuned_perplexity": math.exp(nll["tuned"][i])},
         )
         for i, chunk in enumerate(chunks)
@@ -75,22 +85,46 @@ def _facts(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list
     picks = {name: choose_many(engine, questions) for name, engine in ctx.engines()}
     right = {name: [p[0] == f.answer_index for p, f in zip(picks[name], facts)] for name in picks}
     metrics = [
-        make_metric(NAME, "world_facts_acc", "World-fact recall, all categories (multiple choice)",
-                    right["base"], right["tuned"], binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+        make_metric(
+            NAME,
+            "world_facts_acc",
+            "World-fact recall, all categories (multiple choice)",
+            right["base"],
+            right["tuned"],
+            binary=True,
+            unit="accuracy",
+            higher_is_better=True,
+            seed=ctx.seed,
+        )
     ]
     for category in FACT_CATEGORIES:
         idx = [i for i, f in enumerate(facts) if f.category == category]
         if idx:
-            metrics.append(make_metric(
-                NAME, f"world_facts_{category}_acc", f"World facts: {category.replace('_', ' ')}",
-                [right["base"][i] for i in idx], [right["tuned"][i] for i in idx],
-                binary=True, unit="accuracy", higher_is_better=True, group=category, seed=ctx.seed,
-            ))
+            metrics.append(
+                make_metric(
+                    NAME,
+                    f"world_facts_{category}_acc",
+                    f"World facts: {category.replace('_', ' ')}",
+                    [right["base"][i] for i in idx],
+                    [right["tuned"][i] for i in idx],
+                    binary=True,
+                    unit="accuracy",
+                    higher_is_better=True,
+                    group=category,
+                    seed=ctx.seed,
+                )
+            )
     items = [
         ItemRecord(
-            item_id=f"fact-{i}", section=f"world facts: {f.category}", input=f"{f.prompt} …",
-            expected=f.answer, base_output=f.choices[picks["base"][i][0]], tuned_output=f.choices[picks["tuned"][i][0]],
-            base_score=float(right["base"][i]), tuned_score=float(right["tuned"][i]), extra={"choices": list(f.choices)},
+            item_id=f"fact-{i}",
+            section=f"world facts: {f.category}",
+            input=f"{f.prompt} …",
+            expected=f.answer,
+            base_output=f.choices[picks["base"][i][0]],
+            tuned_output=f.choices[picks["tuned"][i][0]],
+            base_score=float(right["base"][i]),
+            tuned_score=float(right["tuned"][i]),
+            extra={"choices": list(f.choices)},
         )
         for i, f in enumerate(facts)
     ]
@@ -101,12 +135,28 @@ def _arithmetic(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric],
     problems = arithmetic_items(cfg.n_arithmetic, seed=ctx.seed)
     replies = {name: chat_replies(engine, [p.question for p in problems], 16) for name, engine in ctx.engines()}
     right = {name: [parse_integer(r) == p.answer for r, p in zip(replies[name], problems)] for name in replies}
-    metric = make_metric(NAME, "arithmetic_acc", "Two- and three-digit arithmetic", right["base"], right["tuned"],
-                         binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    metric = make_metric(
+        NAME,
+        "arithmetic_acc",
+        "Two- and three-digit arithmetic",
+        right["base"],
+        right["tuned"],
+        binary=True,
+        unit="accuracy",
+        higher_is_better=True,
+        seed=ctx.seed,
+    )
     items = [
-        ItemRecord(item_id=f"arith-{i}", section="arithmetic", input=p.question, expected=str(p.answer),
-                   base_output=replies["base"][i], tuned_output=replies["tuned"][i],
-                   base_score=float(right["base"][i]), tuned_score=float(right["tuned"][i]))
+        ItemRecord(
+            item_id=f"arith-{i}",
+            section="arithmetic",
+            input=p.question,
+            expected=str(p.answer),
+            base_output=replies["base"][i],
+            tuned_output=replies["tuned"][i],
+            base_score=float(right["base"][i]),
+            tuned_score=float(right["tuned"][i]),
+        )
         for i, p in enumerate(problems)
     ]
     return [metric], items
@@ -114,14 +164,31 @@ def _arithmetic(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric],
 
 def _instructions(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
     tasks = instruction_items(cfg.n_instructions, seed=ctx.seed)
-    replies = {name: chat_replies(engine, [t.prompt for t in tasks], cfg.max_new_tokens) for name, engine in ctx.engines()}
+    replies = {
+        name: chat_replies(engine, [t.prompt for t in tasks], cfg.max_new_tokens) for name, engine in ctx.engines()
+    }
     ok = {name: [check_instruction(t, r) for t, r in zip(tasks, replies[name])] for name in replies}
-    metric = make_metric(NAME, "instruction_following_acc", "Verifiable instruction following",
-                         ok["base"], ok["tuned"], binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    metric = make_metric(
+        NAME,
+        "instruction_following_acc",
+        "Verifiable instruction following",
+        ok["base"],
+        ok["tuned"],
+        binary=True,
+        unit="accuracy",
+        higher_is_better=True,
+        seed=ctx.seed,
+    )
     items = [
-        ItemRecord(item_id=t.id, section=f"instructions: {t.kind}", input=t.prompt,
-                   base_output=replies["base"][i], tuned_output=replies["tuned"][i],
-                   base_score=float(ok["base"][i]), tuned_score=float(ok["tuned"][i]))
+        ItemRecord(
+            item_id=t.id,
+            section=f"instructions: {t.kind}",
+            input=t.prompt,
+            base_output=replies["base"][i],
+            tuned_output=replies["tuned"][i],
+            base_score=float(ok["base"][i]),
+            tuned_score=float(ok["tuned"][i]),
+        )
         for i, t in enumerate(tasks)
     ]
     return [metric], items
@@ -141,12 +208,28 @@ def _suite(ctx: ProbeContext, path: Path, cfg: ForgettingConfig) -> tuple[list[M
         for s, reply in zip(qa, chat_replies(engine, [s.question for s in qa], cfg.max_new_tokens)):
             right[name].append(contains_answer(reply, s.answer))
             outputs[name].append(reply)
-    metric = make_metric(NAME, "user_suite_acc", f"Your suite ({path.name})", right["base"], right["tuned"],
-                         binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    metric = make_metric(
+        NAME,
+        "user_suite_acc",
+        f"Your suite ({path.name})",
+        right["base"],
+        right["tuned"],
+        binary=True,
+        unit="accuracy",
+        higher_is_better=True,
+        seed=ctx.seed,
+    )
     items = [
-        ItemRecord(item_id=s.id, section="your suite", input=s.question, expected=s.answer,
-                   base_output=outputs["base"][i], tuned_output=outputs["tuned"][i],
-                   base_score=float(right["base"][i]), tuned_score=float(right["tuned"][i]))
+        ItemRecord(
+            item_id=s.id,
+            section="your suite",
+            input=s.question,
+            expected=s.answer,
+            base_output=outputs["base"][i],
+            tuned_output=outputs["tuned"][i],
+            base_score=float(right["base"][i]),
+            tuned_score=float(right["tuned"][i]),
+        )
         for i, s in enumerate(mc + qa)
     ]
     return [metric], items
@@ -159,8 +242,12 @@ def forgetting(ctx: ProbeContext, cfg: ForgettingConfig) -> ProbeResult:
     (Luo et al. 2023 measured such forgetting at every model size from 1B to 7B)."""
     metrics: list[Metric] = []
     items: list[ItemRecord] = []
-    parts = [("general text", _text), ("world facts", _facts), ("arithmetic", _arithmetic),
-             ("instruction following", _instructions)]
+    parts = [
+        ("general text", _text),
+        ("world facts", _facts),
+        ("arithmetic", _arithmetic),
+        ("instruction following", _instructions),
+    ]
     for label, part in parts:
         ctx.progress(f"forgetting: {label}")
         m, it = part(ctx, cfg)

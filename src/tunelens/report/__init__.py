@@ -7,10 +7,9 @@ write_report(load_results("results.json"), "report.html")
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from tunelens.outdir import atomic_write_text
 from tunelens.report._html import render_html
 from tunelens.results import AuditResults
 
@@ -23,16 +22,4 @@ def write_report(results: AuditResults, path: str | Path) -> Path:
     The page goes to a temporary file in the same directory, which is then renamed over
     ``path``, so a reader never sees half a report. Parent directories are created.
     """
-    path = Path(path)
-    text = render_html(results)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a report is meant to be shared
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(Path(path), render_html(results))

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from tunelens.errors import TunelensError
+from tunelens.outdir import atomic_write_text
 from tunelens.results._schema import SCHEMA_VERSION, AuditResults
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so a reader never sees half of it: temp file, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_results(results: AuditResults, path: str | Path) -> Path:

@@ -13,8 +13,8 @@ Both models see the same items, so every comparison is paired:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -100,7 +100,14 @@ def compare_continuous(base: Sequence[float], tuned: Sequence[float], seed: int 
     diffs = t - b
     low, high = _bootstrap_ci(diffs, seed)
     return PairedComparison(
-        float(b.mean()), float(t.mean()), float(diffs.mean()), low, high, n, "paired_bootstrap", sign_flip_p(diffs, seed)
+        float(b.mean()),
+        float(t.mean()),
+        float(diffs.mean()),
+        low,
+        high,
+        n,
+        "paired_bootstrap",
+        sign_flip_p(diffs, seed),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from tunelens.results import Metric, Verdict
 from tunelens.stats._paired import MIN_ITEMS, PairedComparison, compare_binary, compare_continuous, holm_adjust

@@ -8,9 +8,10 @@ saved adapter stays separate from the base, so detaching it gives the base back 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tunelens.models import ADAPTER_META
 

@@ -13,16 +13,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from tunelens.data import read_training_data
 from tunelens.errors import TunelensError
 from tunelens.models import LoadOptions, load_model
-from tunelens.outdir import prepare_out_dir
+from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.results import TrainingInfo
-from tunelens.results._io import atomic_write_text
 from tunelens.tuning._recipes import RECIPES
 from tunelens.tuning._sft import TrainConfig, train
 
