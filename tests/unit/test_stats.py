@@ -70,3 +70,14 @@ def test_verdicts_correct_for_many_metrics_and_mark_thin_ones() -> None:
 def test_metric_length_mismatch_is_an_error() -> None:
     with pytest.raises(ValueError):
         compare_binary([True], [True, False])
+
+
+def test_spearman_known_values_and_ties() -> None:
+    from tunelens.stats import spearman, spearman_ci
+
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 1, 2, 2], [1, 2, 3, 4]) == pytest.approx(0.894427, abs=1e-5)
+    assert spearman([1, 1, 1], [1, 2, 3]) is None
+    trend = spearman_ci([1, 1, 3, 3, 10, 10, 30, 30], [0.1, -0.2, 0.5, 0.3, 1.2, 0.9, 2.5, 3.0])
+    assert trend.rho == pytest.approx(0.9759, abs=1e-3) and trend.ci_low is not None and trend.ci_low > 0.3

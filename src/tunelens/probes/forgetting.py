@@ -131,21 +131,39 @@ def _facts(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list
     return metrics, items
 
 
+ARITHMETIC_SHOTS = "12 + 7 = 19\n45 - 23 = 22\n8 * 6 = 48\n"
+"""A three-line few-shot prefix: without it a 135M model scores below chance against near misses."""
+
+
+def near_misses(answer: int) -> tuple[str, ...]:
+    """The answer first, then three plausible wrong results (off by one, by ten, by a hundred)."""
+    wrong = [answer + 1, answer - 10 if answer >= 10 else answer + 10, answer + 100]
+    return (str(answer), *(str(w) for w in wrong))
+
+
 def _arithmetic(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
+    """Arithmetic twice: the chat answer (small models often fail it outright) and, so the
+    metric has room to fall, the answer against near misses by likelihood after a few-shot
+    prefix and "a + b =" (length-normalised, as the other multiple-choice items)."""
     problems = arithmetic_items(cfg.n_arithmetic, seed=ctx.seed)
-    replies = {name: chat_replies(engine, [p.question for p in problems], 16) for name, engine in ctx.engines()}
+    questions = [p.question for p in problems]
+    replies = {name: chat_replies(engine, questions, 24) for name, engine in ctx.engines()}
     right = {name: [parse_integer(r) == p.answer for r, p in zip(replies[name], problems)] for name in replies}
-    metric = make_metric(
-        NAME,
-        "arithmetic_acc",
-        "Two- and three-digit arithmetic",
-        right["base"],
-        right["tuned"],
-        binary=True,
-        unit="accuracy",
-        higher_is_better=True,
-        seed=ctx.seed,
-    )
+    mc_questions = [(f"{ARITHMETIC_SHOTS}{p.expression} =", near_misses(p.answer)) for p in problems]
+    chosen = {name: [pick for pick, _ in choose_many(engine, mc_questions)] for name, engine in ctx.engines()}
+    choice_right = {name: [pick == 0 for pick in chosen[name]] for name in chosen}
+    common = dict(binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    metrics = [
+        make_metric(NAME, "arithmetic_acc", "Arithmetic, chat answer", right["base"], right["tuned"], **common),
+        make_metric(
+            NAME,
+            "arithmetic_choice_acc",
+            "Arithmetic, right result vs near misses by likelihood",
+            choice_right["base"],
+            choice_right["tuned"],
+            **common,
+        ),
+    ]
     items = [
         ItemRecord(
             item_id=f"arith-{i}",
@@ -156,10 +174,15 @@ def _arithmetic(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric],
             tuned_output=replies["tuned"][i],
             base_score=float(right["base"][i]),
             tuned_score=float(right["tuned"][i]),
+            extra={
+                "choices": list(mc_questions[i][1]),
+                "base_choice": mc_questions[i][1][chosen["base"][i]],
+                "tuned_choice": mc_questions[i][1][chosen["tuned"][i]],
+            },
         )
         for i, p in enumerate(problems)
     ]
-    return [metric], items
+    return metrics, items
 
 
 def _instructions(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:

@@ -24,7 +24,7 @@ class Verdict(str, Enum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_assignment=True)
 
 
 class Metric(_Model):

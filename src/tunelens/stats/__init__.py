@@ -1,5 +1,6 @@
 """Paired tests, intervals and the multiple-comparison correction behind every verdict."""
 
+from tunelens.stats._correlation import Correlation, spearman, spearman_ci
 from tunelens.stats._paired import (
     MIN_ITEMS,
     PairedComparison,
@@ -13,6 +14,7 @@ from tunelens.stats._verdicts import apply_verdicts, make_metric
 
 __all__ = [
     "MIN_ITEMS",
+    "Correlation",
     "PairedComparison",
     "apply_verdicts",
     "compare_binary",
@@ -21,4 +23,6 @@ __all__ = [
     "make_metric",
     "mcnemar_exact",
     "sign_flip_p",
+    "spearman",
+    "spearman_ci",
 ]
