@@ -6,7 +6,8 @@
 3. Audit base against tuned (forgetting, facts_vs_patterns) into results.json and
    report.html, and print what stuck, what leaked and what it cost.
 
-Run it with ``tunelens demo`` (about 10 minutes on a 2-core CPU) or ``tunelens demo --quick``.
+Run it with ``tunelens demo`` (about 5 minutes on a 2-core CPU) or ``tunelens demo --quick``
+(under 3); ``benchmarks/demo_time.py`` measures both.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class DemoConfig:
     out_dir: str = "tunelens-demo"
     seed: int = 0
     quick: bool = False
-    facts_per_level: int = 3
+    facts_per_level: int = 4
     n_pattern_only: int = 24
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8))
 
@@ -114,6 +115,7 @@ def story(results: AuditResults) -> list[str]:
             lines.append(
                 f"  {m.group:>13}: recalled {format_value(m.base, m.unit)} → {format_value(m.tuned, m.unit)} (n={m.n})"
             )
+    lines += [f"  {note}" for note in (facts.notes[:1] if facts else [])]
     lines.append("What it cost (general capabilities):")
     forgetting = next((p for p in results.probes if p.name == "forgetting"), None)
     for m in forgetting.metrics if forgetting else []:

@@ -2,12 +2,10 @@
 
 Importing this package registers every probe; ``PROBES`` maps names to specs.
 """
+# ruff: noqa: I001  (the import order of the probe modules is the report's order)
 
-# Importing a probe module registers it; this order is the report's order.
-from tunelens.probes import (
-    facts_vs_patterns,  # noqa: F401
-    forgetting,  # noqa: F401, I001
-)
 from tunelens.probes._registry import PROBES, ProbeContext, ProbeSpec, get_probe, probe
+from tunelens.probes import forgetting  # noqa: F401
+from tunelens.probes import facts_vs_patterns  # noqa: F401
 
 __all__ = ["PROBES", "ProbeContext", "ProbeSpec", "get_probe", "probe"]
