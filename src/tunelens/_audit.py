@@ -9,6 +9,8 @@ measured; report.html is written last, from results.json alone.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -81,7 +83,14 @@ def audit(
         t0 = time.perf_counter()
         result: ProbeResult = spec.run(ctx, config)
         result = result.model_copy(
-            update={"title": spec.title, "description": spec.description, "seconds": round(time.perf_counter() - t0, 2)}
+            update={
+                "title": spec.title,
+                "description": spec.description,
+                "seconds": round(time.perf_counter() - t0, 2),
+                # The config as results.json stores it (tuples become lists), so a saved
+                # result reads back equal to the one in memory.
+                "config": json.loads(json.dumps(dataclasses.asdict(config))),
+            }
         )
         results.probes.append(result)
         _finish(results, started)

@@ -26,6 +26,9 @@ from tunelens.results import AuditResults, Metric
 from tunelens.summary import describe, format_value
 from tunelens.tuning import TrainConfig, tune
 
+QUICK_PROBES = ("forgetting", "facts_vs_patterns")
+"""The quick demo runs the two probes that tell the core story, with fewer items."""
+
 
 @dataclass(frozen=True)
 class DemoConfig:
@@ -36,6 +39,7 @@ class DemoConfig:
     facts_per_level: int = 4
     n_pattern_only: int = 24
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8))
+    probes: tuple[str, ...] | None = None  # None: every registered probe
 
 
 def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
@@ -45,6 +49,7 @@ def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
             quick=True,
             facts_per_level=2,
             n_pattern_only=12,
+            probes=QUICK_PROBES,
             train=TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8),
         )
     else:
@@ -86,6 +91,7 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
         task=task,
         seed=cfg.seed,
         quick=cfg.quick,
+        probes=cfg.probes,
         training=run.training,
         options=options,
         progress=lambda m: say(f"      {m}"),
@@ -121,4 +127,11 @@ def story(results: AuditResults) -> list[str]:
     for m in forgetting.metrics if forgetting else []:
         if m.group is None:
             lines.append(f"  {describe(m)} [{m.verdict}]")
+    others = [p for p in results.probes if p.name not in ("forgetting", "facts_vs_patterns")]
+    if others:
+        lines.append("Context, retrieval and long-horizon execution:")
+        for probe in others:
+            changed = [m for m in probe.metrics if m.verdict == "changed"]
+            lines.append(f"  {probe.title}: {len(changed)} of {len(probe.metrics)} metrics changed")
+            lines += [f"    {describe(m)}" for m in changed[:3]]
     return lines

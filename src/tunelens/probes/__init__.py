@@ -7,5 +7,8 @@ Importing this package registers every probe; ``PROBES`` maps names to specs.
 from tunelens.probes._registry import PROBES, ProbeContext, ProbeSpec, get_probe, probe
 from tunelens.probes import forgetting  # noqa: F401
 from tunelens.probes import facts_vs_patterns  # noqa: F401
+from tunelens.probes import context  # noqa: F401
+from tunelens.probes import self_conditioning  # noqa: F401
+from tunelens.probes import retrieval_heads  # noqa: F401
 
 __all__ = ["PROBES", "ProbeContext", "ProbeSpec", "get_probe", "probe"]

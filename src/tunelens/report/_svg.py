@@ -14,6 +14,7 @@ from html import escape
 
 from tunelens.report._axes import Axis, category_axis, linear_axis, log_axis
 from tunelens.report._format import fmt_num, is_number
+from tunelens.report._heatmap import heatmap_svg
 from tunelens.results import Plot, Series
 
 WIDTH, HEIGHT = 600, 330
@@ -276,7 +277,7 @@ def bar_plot(plot: Plot) -> str:
     return _svg(plot, body)
 
 
-_RENDERERS: dict[str, Callable[[Plot], str]] = {"line": line_plot, "bar": bar_plot}
+_RENDERERS: dict[str, Callable[[Plot], str]] = {"line": line_plot, "bar": bar_plot, "heatmap": heatmap_svg}
 
 
 def render_plot(plot: Plot) -> str:

@@ -84,7 +84,9 @@ class Plot(_Model):
 
     id: str
     title: str
-    kind: Literal["line", "bar"]
+    kind: Literal["line", "bar", "heatmap"] = Field(
+        description="line or bar: one entry of y per x per series; heatmap: one series per row, x the columns."
+    )
     x_label: str = ""
     y_label: str = ""
     series: list[Series]

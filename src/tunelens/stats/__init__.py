@@ -6,11 +6,12 @@ from tunelens.stats._paired import (
     PairedComparison,
     compare_binary,
     compare_continuous,
+    compare_ratio,
     holm_adjust,
     mcnemar_exact,
     sign_flip_p,
 )
-from tunelens.stats._verdicts import apply_verdicts, make_metric
+from tunelens.stats._verdicts import apply_verdicts, make_metric, metric_from
 
 __all__ = [
     "MIN_ITEMS",
@@ -19,9 +20,11 @@ __all__ = [
     "apply_verdicts",
     "compare_binary",
     "compare_continuous",
+    "compare_ratio",
     "holm_adjust",
     "make_metric",
     "mcnemar_exact",
+    "metric_from",
     "sign_flip_p",
     "spearman",
     "spearman_ci",

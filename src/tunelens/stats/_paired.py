@@ -121,3 +121,55 @@ def holm_adjust(p_values: Sequence[float | None]) -> list[float | None]:
         running = max(running, min(1.0, (m - rank) * p))
         adjusted[i] = running
     return adjusted
+
+
+def compare_ratio(
+    base_num: Sequence[bool],
+    base_other: Sequence[bool],
+    tuned_num: Sequence[bool],
+    tuned_other: Sequence[bool],
+    seed: int = 0,
+    n_resamples: int = N_RESAMPLES,
+) -> PairedComparison:
+    """Paired change of a ratio of shares, num / (num + other), over the same items.
+
+    Used for the memorization ratio p_o / (p_o + p_s) (Longpre et al. 2021): the interval
+    resamples items jointly for both models; the p-value swaps the two models' outcomes
+    item by item (a paired permutation test).
+    """
+    arrays = [np.asarray(x, dtype=float) for x in (base_num, base_other, tuned_num, tuned_other)]
+    n = len(arrays[0])
+    if any(len(a) != n for a in arrays):
+        raise ValueError("ratio outcomes differ in length")
+
+    def ratio(num: np.ndarray, other: np.ndarray) -> np.ndarray:
+        total = num.sum(-1) + other.sum(-1)
+        return np.divide(num.sum(-1), total, out=np.full(np.shape(total), np.nan), where=total > 0)
+
+    bn, bo, tn, to = arrays
+    base, tuned = float(ratio(bn, bo)), float(ratio(tn, to))
+    if n == 0 or not (np.isfinite(base) and np.isfinite(tuned)):
+        return PairedComparison(
+            base if np.isfinite(base) else None,
+            tuned if np.isfinite(tuned) else None,
+            None,
+            None,
+            None,
+            n,
+            "paired_bootstrap",
+            None,
+        )
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_resamples, n))
+    deltas = ratio(tn[idx], to[idx]) - ratio(bn[idx], bo[idx])
+    deltas = deltas[np.isfinite(deltas)]
+    low, high = (float(q) for q in np.quantile(deltas, [0.025, 0.975])) if len(deltas) else (None, None)
+    swap = rng.random((n_resamples, n)) < 0.5
+    null = ratio(np.where(swap, bn, tn), np.where(swap, bo, to)) - ratio(np.where(swap, tn, bn), np.where(swap, to, bo))
+    observed = abs(tuned - base)
+    p = (
+        float((1 + np.sum(np.abs(null[np.isfinite(null)]) >= observed - 1e-12)) / (n_resamples + 1))
+        if observed > 0
+        else 1.0
+    )
+    return PairedComparison(base, tuned, tuned - base, low, high, n, "paired_bootstrap", p)

@@ -27,6 +27,20 @@ def make_metric(
         if binary
         else compare_continuous([float(x) for x in base], [float(x) for x in tuned], seed)
     )
+    return metric_from(comparison, probe, name, label, unit=unit, higher_is_better=higher_is_better, group=group)
+
+
+def metric_from(
+    comparison: PairedComparison,
+    probe: str,
+    name: str,
+    label: str,
+    *,
+    unit: str = "",
+    higher_is_better: bool | None = None,
+    group: str | None = None,
+) -> Metric:
+    """A Metric from an already computed paired comparison (e.g. :func:`compare_ratio`)."""
     return Metric(
         name=name,
         probe=probe,

@@ -53,6 +53,9 @@ def tune(
         raise TunelensError(f"no training examples in {data}")
     out = prepare_out_dir(out_dir)
     loaded = load_model(base, options)
+    import torch
+
+    torch.manual_seed(config.seed)  # adapters are initialised randomly: same seed, same run
     model = recipe.prepare(loaded.model, recipe_options or {})
     record = train(model, loaded.tokenizer, conversations, config, show_progress=show_progress)
     target = out / recipe.checkpoint_name

@@ -1,0 +1,234 @@
+"""Probe ``self_conditioning``: do errors already in the context make a model err more?
+
+Sinha et al. 2025 ("The Illusion of Diminishing Returns: Measuring Long Horizon Execution
+in LLMs", arXiv:2509.09677) isolate execution with a task whose knowledge and plan are in
+the prompt: a dictionary maps words to integers, each turn gives a few keys, the model
+answers with the running sum. Replacing the model's own history by ground-truth turns
+with errors injected at a controlled rate, they find accuracy at a later turn falls as
+the rate rises: models *self-condition* on their past mistakes. A clean history (0%)
+separates long-context effects from error effects.
+
+This probe builds the same episodes for both models and every error rate (paired), lets
+each model answer the evaluation turn greedily, and reports accuracy per rate, the drop
+from clean to the highest rate, and a plot of both curves with 95% Wilson intervals.
+How errors are injected (transient, last history turn kept correct) is documented in
+``tunelens.data._long_horizon``. Run it with ``tunelens audit ... --probes self_conditioning``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from tunelens.data._arithmetic import parse_integer
+from tunelens.data._long_horizon import (
+    LongHorizonTask,
+    chat_messages,
+    error_turns,
+    keys_message,
+    long_horizon_episodes,
+    n_errors,
+    shown_sums,
+)
+from tunelens.engine import Engine, GenRequest
+from tunelens.probes._registry import ProbeContext, probe
+from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
+from tunelens.stats import compare_binary, make_metric
+
+NAME = "self_conditioning"
+
+FLOOR = 0.1
+"""Clean-history accuracy at or below this, on both models, leaves no room for a drop."""
+
+
+_SUM = re.compile(r"sum\s*[:=]\s*(-?\d+)", re.IGNORECASE)
+
+
+def read_sum(reply: str) -> int | None:
+    """The running sum a reply gives: after "Sum:" anywhere (a tuned model may open with a
+    greeting line), else the integer on its first line."""
+    found = _SUM.search(reply)
+    if found:
+        return int(found.group(1))
+    return parse_integer(reply.strip().split("\n", 1)[0])
+
+
+@dataclass(frozen=True)
+class SelfConditioningConfig:
+    """Episodes, error rates and task difficulty. The defaults keep prompts near 180 tokens,
+    where SmolLM2-135M-Instruct answers a clean history right about a third of the time."""
+
+    n_episodes: int = 12
+    error_rates: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
+    n_turns: int = 6  # the last turn is evaluated; 4 injectable turns make 25% exact
+    keys_per_turn: int = 1
+    dict_size: int = 6
+    value_low: int = 1
+    value_high: int = 5
+    max_new_tokens: int = 20  # room for a greeting line before the sum
+
+
+QUICK = SelfConditioningConfig(n_episodes=8)
+
+
+def render_chat(engine: Engine, messages: list[dict[str, str]]) -> str:
+    """A multi-turn chat as prompt text, ready for the assistant's reply: the tokenizer's
+    chat template when it has one, else plain "User:/Assistant:" lines."""
+    if getattr(engine.tokenizer, "chat_template", None):
+        return str(engine.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+    lines: list[str] = []
+    for m in messages:
+        if m["role"] == "system":
+            lines.append(f"{m['content']}\n")
+        else:
+            lines.append(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}")
+    return "\n".join(lines) + "\nAssistant:"
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
+    """The Wilson score interval of a proportion (95% by default); sound at 0 and 1."""
+    if n == 0:
+        return None, None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _rate_label(rate: float) -> str:
+    return f"{rate:.0%} errors"
+
+
+def _drop_note(name: str, clean: list[bool], worst: list[bool], lo: float, hi: float, seed: int) -> str:
+    """One sentence on a model's own self-conditioning: the paired change from clean to worst."""
+    c = compare_binary(clean, worst, seed)
+    if c.delta is None or c.ci_low is None or c.ci_high is None:
+        return f"{name}: no episodes to compare."
+    return (
+        f"{name}: accuracy {c.base:.0%} with a clean history, {c.tuned:.0%} with {hi:.0%} of it wrong "
+        f"(change {c.delta * 100:+.0f} points, 95% interval [{c.ci_low * 100:+.0f}, {c.ci_high * 100:+.0f}], "
+        f"McNemar p={c.p_value:.2g}, "
+        f"n={c.n} episodes; reference rate {lo:.0%})."
+    )
+
+
+@probe(NAME, title="Self-conditioning on errors in the history", config=SelfConditioningConfig, quick=QUICK)
+def self_conditioning(ctx: ProbeContext, cfg: SelfConditioningConfig) -> ProbeResult:
+    """Running-sum accuracy at a later turn of a long-horizon execution task when a share
+    of the history's answers are wrong, for both models: do errors in the context make
+    the model err more (self-conditioning, Sinha et al. 2025)?"""
+    rates = sorted(set(cfg.error_rates))
+    task = LongHorizonTask(cfg.n_turns, cfg.keys_per_turn, cfg.dict_size, cfg.value_low, cfg.value_high)
+    episodes = long_horizon_episodes(task, cfg.n_episodes, seed=ctx.seed)
+    cells = [(rate, ep) for rate in rates for ep in episodes]
+    replies: dict[str, list[str]] = {}
+    right: dict[str, list[bool]] = {}
+    for name, engine in ctx.engines():
+        ctx.progress(f"self_conditioning: {name} model, {len(cells)} histories")
+        prompts = [render_chat(engine, chat_messages(ep, rate)) for rate, ep in cells]
+        replies[name] = engine.generate([GenRequest(p, cfg.max_new_tokens) for p in prompts])
+        right[name] = [read_sum(r) == ep.target for r, (_, ep) in zip(replies[name], cells)]
+
+    def at(name: str, rate: float) -> list[bool]:
+        return [ok for ok, (r, _) in zip(right[name], cells) if r == rate]
+
+    common = dict(binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
+    metrics: list[Metric] = []
+    for rate in rates:
+        k = n_errors(rate, task.n_injectable)
+        metrics.append(
+            make_metric(
+                NAME,
+                f"acc_errors_{round(rate * 100)}",
+                f"Running sum at turn {task.n_turns}, {rate:.0%} of history wrong ({k} of {task.n_injectable} answers)",
+                at("base", rate),
+                at("tuned", rate),
+                group=_rate_label(rate),
+                **common,
+            )
+        )
+    lo, hi = rates[0], rates[-1]
+    notes = [
+        f"Each of {len(episodes)} episodes has {task.n_turns} turns of {task.keys_per_turn} key(s), values "
+        f"{task.low}..{task.high}; the last turn is scored against the true running sum. Injected "
+        "errors are transient (later turns show the true sum again) and the last history turn is always right, "
+        "so the needed state is correct at every rate and only the number of wrong answers in context changes. "
+        f"The {rates[0]:.0%} point is the step accuracy given a ground-truth history of the same length."
+    ]
+    if hi > lo and episodes:
+        drops = {n: [float(a) - float(b) for a, b in zip(at(n, lo), at(n, hi))] for n in right}
+        metrics.append(
+            make_metric(
+                NAME,
+                "self_conditioning_drop",
+                f"Self-conditioning: accuracy lost from {lo:.0%} to {hi:.0%} errors in the history",
+                drops["base"],
+                drops["tuned"],
+                binary=False,
+                unit="accuracy",
+                higher_is_better=False,
+                seed=ctx.seed,
+            )
+        )
+        notes += [_drop_note(n, at(n, lo), at(n, hi), lo, hi, ctx.seed) for n in ("base", "tuned")]
+    clean = {n: sum(at(n, lo)) / len(episodes) for n in right} if episodes else {}
+    if episodes and max(clean.values()) <= FLOOR:
+        notes.append(
+            f"Both models are near the floor with a {lo:.0%}-error history (base {clean['base']:.0%}, tuned "
+            f"{clean['tuned']:.0%}, n={len(episodes)}): there is no accuracy left to lose, so this curve cannot "
+            "show self-conditioning; an easier task (fewer turns, smaller values) gives it room."
+        )
+
+    series = []
+    for name in ("base", "tuned"):
+        counts = [sum(at(name, r)) for r in rates]
+        bounds = [wilson_interval(c, len(episodes)) for c in counts]
+        series.append(
+            Series(
+                name=name,
+                x=list(rates),
+                y=[c / len(episodes) if episodes else None for c in counts],
+                y_low=[b[0] for b in bounds],
+                y_high=[b[1] for b in bounds],
+            )
+        )
+    plot = Plot(
+        id="self-conditioning-curve",
+        title="Accuracy at a later turn vs errors injected into the history",
+        kind="line",
+        x_label="share of history answers that are wrong",
+        y_label=f"accuracy at turn {task.n_turns}",
+        series=series,
+        caption=f"Same {len(episodes)} episodes at every rate and for both models; bars are 95% Wilson intervals.",
+    )
+    items = [
+        ItemRecord(
+            item_id=f"{ep.id}-e{round(rate * 100)}",
+            section=_rate_label(rate),
+            input=keys_message(ep.keys[-1]),
+            expected=str(ep.target),
+            base_output=replies["base"][i],
+            tuned_output=replies["tuned"][i],
+            base_score=float(right["base"][i]),
+            tuned_score=float(right["tuned"][i]),
+            extra={
+                "dictionary": dict(ep.dictionary),
+                "keys": [list(k) for k in ep.keys],
+                "true_sums": list(ep.sums),
+                "shown_sums": shown_sums(ep, rate),
+                "error_turns": [t + 1 for t in error_turns(ep, rate)],
+            },
+        )
+        for i, (rate, ep) in enumerate(cells)
+    ]
+    return ProbeResult(
+        name=NAME,
+        title="",
+        description="",
+        config={**vars(cfg), "error_rates": list(cfg.error_rates)},
+        metrics=metrics,
+        items=items,
+        plots=[plot],
+        notes=notes,
+    )

@@ -1,0 +1,25 @@
+"""The context probe end to end on the tiny model."""
+
+from __future__ import annotations
+
+import pytest
+
+from tunelens.engine import Engine
+from tunelens.probes import PROBES, ProbeContext
+from tunelens.probes.context import ContextConfig
+from tunelens.results import ProbeResult, Verdict
+
+pytestmark = pytest.mark.integration
+
+
+def test_context_probe_runs_and_a_null_pair_shows_no_change(tiny_loaded) -> None:
+    engine = Engine(tiny_loaded)
+    result = PROBES["context"].run(ProbeContext(engine, engine), ContextConfig(facts_per_category=2, max_new_tokens=6))
+    ProbeResult.model_validate(result.model_dump())
+    names = {m.name for m in result.metrics}
+    for variant in ("plain", "opinion", "instructed"):
+        assert {f"{variant}_p_s", f"{variant}_p_o", f"{variant}_memorization_ratio"} <= names
+    assert all(m.delta in (0.0, None) for m in result.metrics)
+    assert all(m.verdict != Verdict.changed for m in result.metrics)
+    assert "both models answer right closed-book" in result.notes[0]
+    assert result.plots[0].series[0].x == ["plain", "opinion", "instructed"]
