@@ -105,8 +105,11 @@ class Engine:
         torch = self._torch()
         contexts: dict[tuple[int, ...], list[int]] = {}
         conts: list[list[int]] = []
+        encoded: dict[str, tuple[int, ...]] = {}  # the choices of a question share its context text
         for i, req in enumerate(requests):
-            ctx = tuple(self.encode(req.context))
+            if req.context not in encoded:
+                encoded[req.context] = tuple(self.encode(req.context))
+            ctx = encoded[req.context]
             cont = self.encode_continuation(req.continuation)
             if not ctx or not cont:
                 raise ValueError(f"request {i}: context and continuation must both be non-empty")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tunelens.engine import Engine, GenRequest, LLRequest
+from tunelens.results import ItemRecord, Metric
+from tunelens.stats import make_metric
 
 
 def choose(engine: Engine, context: str, choices: Sequence[str]) -> tuple[int, list[float]]:
@@ -48,3 +51,55 @@ def normalise(text: str) -> str:
 
 def contains_answer(reply: str, answer: str) -> bool:
     return normalise(answer) in normalise(reply)
+
+
+def paired_metric(
+    probe: str,
+    name: str,
+    label: str,
+    outcomes: Mapping[str, Sequence[float] | Sequence[bool]],
+    *,
+    seed: int,
+    binary: bool = True,
+    unit: str = "accuracy",
+    higher_is_better: bool | None = True,
+    group: str | None = None,
+) -> Metric:
+    """A base-vs-tuned metric from per-model outcome lists keyed "base" and "tuned";
+    binary right/wrong accuracies by default."""
+    return make_metric(
+        probe,
+        name,
+        label,
+        outcomes["base"],
+        outcomes["tuned"],
+        binary=binary,
+        unit=unit,
+        higher_is_better=higher_is_better,
+        group=group,
+        seed=seed,
+    )
+
+
+def paired_item(
+    item_id: str,
+    section: str,
+    input: str,
+    index: int,
+    scores: Mapping[str, Sequence[float] | Sequence[bool]],
+    outputs: Mapping[str, Sequence[str]] | None = None,
+    expected: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> ItemRecord:
+    """The record of item ``index`` as both models saw it, from per-model lists."""
+    return ItemRecord(
+        item_id=item_id,
+        section=section,
+        input=input,
+        expected=expected,
+        base_output=outputs["base"][index] if outputs else None,
+        tuned_output=outputs["tuned"][index] if outputs else None,
+        base_score=float(scores["base"][index]),
+        tuned_score=float(scores["tuned"][index]),
+        extra=extra or {},
+    )

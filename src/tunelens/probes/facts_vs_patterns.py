@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tunelens.data import TaskSpec
-from tunelens.probes._common import answer_logprob, chat_replies, choose_many, contains_answer
+from tunelens.probes._common import answer_logprob, chat_replies, choose_many, contains_answer, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
-from tunelens.stats import MIN_ITEMS, make_metric, spearman_ci
+from tunelens.stats import MIN_ITEMS, spearman_ci
 
 NAME = "facts_vs_patterns"
 
@@ -37,32 +37,28 @@ def _patterns(ctx: ProbeContext, task: TaskSpec, cfg: FactsVsPatternsConfig) -> 
     prompts = list(task.heldout_prompts)
     replies = {name: chat_replies(engine, prompts, cfg.max_new_tokens) for name, engine in ctx.engines()}
     matches = {name: [task.pattern_matches(r) for r in replies[name]] for name in replies}
+    all_rules = {n: [all(m.values()) for m in matches[n]] for n in matches}
     metrics = [
-        make_metric(
+        paired_metric(
             NAME,
             "pattern_all",
             "Held-out replies in the trained pattern (all rules)",
-            [all(m.values()) for m in matches["base"]],
-            [all(m.values()) for m in matches["tuned"]],
-            binary=True,
-            unit="rate",
-            higher_is_better=True,
+            all_rules,
             seed=ctx.seed,
+            unit="rate",
         )
     ]
     for rule in task.patterns:
+        hits = {n: [m[rule.name] for m in matches[n]] for n in matches}
         metrics.append(
-            make_metric(
+            paired_metric(
                 NAME,
                 f"pattern_{rule.name}",
                 f"Pattern rule: {rule.description}",
-                [m[rule.name] for m in matches["base"]],
-                [m[rule.name] for m in matches["tuned"]],
-                binary=True,
-                unit="rate",
-                higher_is_better=True,
-                group=rule.name,
+                hits,
                 seed=ctx.seed,
+                unit="rate",
+                group=rule.name,
             )
         )
     items = [
@@ -115,55 +111,27 @@ def _facts(
         mc[name] = [p[0] == 0 for p in picks]
         logp[name] = answer_logprob(engine, [(f.prompt, f.answer) for f in facts])
     metrics = [
-        make_metric(
-            NAME,
-            "fact_recall",
-            "Fact recall in chat replies (all facts)",
-            recall["base"],
-            recall["tuned"],
-            binary=True,
-            unit="rate",
-            higher_is_better=True,
-            seed=ctx.seed,
+        paired_metric(
+            NAME, "fact_recall", "Fact recall in chat replies (all facts)", recall, seed=ctx.seed, unit="rate"
         ),
-        make_metric(
-            NAME,
-            "fact_choice",
-            "Fact wins multiple choice by likelihood (all facts)",
-            mc["base"],
-            mc["tuned"],
-            binary=True,
-            unit="accuracy",
-            higher_is_better=True,
-            seed=ctx.seed,
-        ),
-        make_metric(
+        paired_metric(NAME, "fact_choice", "Fact wins multiple choice by likelihood (all facts)", mc, seed=ctx.seed),
+        paired_metric(
             NAME,
             "fact_logprob",
             "Log-probability of the fact's value (all facts)",
-            logp["base"],
-            logp["tuned"],
+            logp,
+            seed=ctx.seed,
             binary=False,
             unit="nats",
-            higher_is_better=True,
-            seed=ctx.seed,
         ),
     ]
     levels = sorted({f.exposures for f in facts})
     for level in levels:
-        idx = [i for i, f in enumerate(facts) if f.exposures == level]
+        subset = {n: [recall[n][i] for i, f in enumerate(facts) if f.exposures == level] for n in recall}
+        times = f"{level} exposure{'s' if level != 1 else ''}"
         metrics.append(
-            make_metric(
-                NAME,
-                f"fact_recall_x{level}",
-                f"Fact recall, {level} exposure{'s' if level != 1 else ''}",
-                [recall["base"][i] for i in idx],
-                [recall["tuned"][i] for i in idx],
-                binary=True,
-                unit="rate",
-                higher_is_better=True,
-                group=f"{level} exposure{'s' if level != 1 else ''}",
-                seed=ctx.seed,
+            paired_metric(
+                NAME, f"fact_recall_x{level}", f"Fact recall, {times}", subset, seed=ctx.seed, unit="rate", group=times
             )
         )
     items = [

@@ -30,10 +30,9 @@ from tunelens.data import (
     read_suite,
     world_facts,
 )
-from tunelens.probes._common import chat_replies, choose_many, contains_answer
+from tunelens.probes._common import chat_replies, choose_many, contains_answer, paired_item, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.results import ItemRecord, Metric, ProbeResult
-from tunelens.stats import make_metric
 
 NAME = "forgetting"
 
@@ -54,25 +53,19 @@ QUICK = ForgettingConfig(n_text_chunks=12, facts_per_category=8, n_arithmetic=16
 def _text(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
     chunks = general_text_chunks(cfg.n_text_chunks, cfg.chars_per_chunk, seed=ctx.seed)
     nll = {name: [-float(lp.mean()) for lp in engine.token_logprobs(chunks)] for name, engine in ctx.engines()}
-    metric = make_metric(
+    metric = paired_metric(
         NAME,
         "general_text_nll",
         "Loss on general text (nats/token; lower is better)",
-        nll["base"],
-        nll["tuned"],
+        nll,
+        seed=ctx.seed,
         binary=False,
         unit="nats/token",
         higher_is_better=False,
-        seed=ctx.seed,
     )
     items = [
-        ItemRecord(
-            item_id=f"text-{i}",
-            section="general text",
-            input=chunk,
-            base_score=nll["base"][i],
-            tuned_score=nll["tuned"][i],
-            extra={"base_perplexity": math.exp(nll["base"][i]), "tuned_perplexity": math.exp(nll["tuned"][i])},
+        paired_item(
+            f"text-{i}", "general text", chunk, i, nll, extra={f"{n}_perplexity": math.exp(nll[n][i]) for n in nll}
         )
         for i, chunk in enumerate(chunks)
     ]
@@ -84,47 +77,36 @@ def _facts(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list
     questions = [(f.prompt, f.choices) for f in facts]
     picks = {name: choose_many(engine, questions) for name, engine in ctx.engines()}
     right = {name: [p[0] == f.answer_index for p, f in zip(picks[name], facts)] for name in picks}
+    chosen = {name: [f.choices[p[0]] for p, f in zip(picks[name], facts)] for name in picks}
     metrics = [
-        make_metric(
-            NAME,
-            "world_facts_acc",
-            "World-fact recall, all categories (multiple choice)",
-            right["base"],
-            right["tuned"],
-            binary=True,
-            unit="accuracy",
-            higher_is_better=True,
-            seed=ctx.seed,
+        paired_metric(
+            NAME, "world_facts_acc", "World-fact recall, all categories (multiple choice)", right, seed=ctx.seed
         )
     ]
     for category in FACT_CATEGORIES:
         idx = [i for i, f in enumerate(facts) if f.category == category]
         if idx:
+            subset = {n: [right[n][i] for i in idx] for n in right}
             metrics.append(
-                make_metric(
+                paired_metric(
                     NAME,
                     f"world_facts_{category}_acc",
                     f"World facts: {category.replace('_', ' ')}",
-                    [right["base"][i] for i in idx],
-                    [right["tuned"][i] for i in idx],
-                    binary=True,
-                    unit="accuracy",
-                    higher_is_better=True,
-                    group=category,
+                    subset,
                     seed=ctx.seed,
+                    group=category,
                 )
             )
     items = [
-        ItemRecord(
-            item_id=f"fact-{i}",
-            section=f"world facts: {f.category}",
-            input=f"{f.prompt} …",
-            expected=f.answer,
-            base_output=f.choices[picks["base"][i][0]],
-            tuned_output=f.choices[picks["tuned"][i][0]],
-            base_score=float(right["base"][i]),
-            tuned_score=float(right["tuned"][i]),
-            extra={"choices": list(f.choices)},
+        paired_item(
+            f"fact-{i}",
+            f"world facts: {f.category}",
+            f"{f.prompt} …",
+            i,
+            right,
+            chosen,
+            f.answer,
+            {"choices": list(f.choices)},
         )
         for i, f in enumerate(facts)
     ]
@@ -152,33 +134,26 @@ def _arithmetic(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric],
     mc_questions = [(f"{ARITHMETIC_SHOTS}{p.expression} =", near_misses(p.answer)) for p in problems]
     chosen = {name: [pick for pick, _ in choose_many(engine, mc_questions)] for name, engine in ctx.engines()}
     choice_right = {name: [pick == 0 for pick in chosen[name]] for name in chosen}
-    common = dict(binary=True, unit="accuracy", higher_is_better=True, seed=ctx.seed)
     metrics = [
-        make_metric(NAME, "arithmetic_acc", "Arithmetic, chat answer", right["base"], right["tuned"], **common),
-        make_metric(
+        paired_metric(NAME, "arithmetic_acc", "Arithmetic, chat answer", right, seed=ctx.seed),
+        paired_metric(
             NAME,
             "arithmetic_choice_acc",
             "Arithmetic, right result vs near misses by likelihood",
-            choice_right["base"],
-            choice_right["tuned"],
-            **common,
+            choice_right,
+            seed=ctx.seed,
         ),
     ]
     items = [
-        ItemRecord(
-            item_id=f"arith-{i}",
-            section="arithmetic",
-            input=p.question,
-            expected=str(p.answer),
-            base_output=replies["base"][i],
-            tuned_output=replies["tuned"][i],
-            base_score=float(right["base"][i]),
-            tuned_score=float(right["tuned"][i]),
-            extra={
-                "choices": list(mc_questions[i][1]),
-                "base_choice": mc_questions[i][1][chosen["base"][i]],
-                "tuned_choice": mc_questions[i][1][chosen["tuned"][i]],
-            },
+        paired_item(
+            f"arith-{i}",
+            "arithmetic",
+            p.question,
+            i,
+            right,
+            replies,
+            str(p.answer),
+            {"choices": list(mc_questions[i][1]), **{f"{n}_choice": mc_questions[i][1][chosen[n][i]] for n in chosen}},
         )
         for i, p in enumerate(problems)
     ]
@@ -191,29 +166,8 @@ def _instructions(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric
         name: chat_replies(engine, [t.prompt for t in tasks], cfg.max_new_tokens) for name, engine in ctx.engines()
     }
     ok = {name: [check_instruction(t, r) for t, r in zip(tasks, replies[name])] for name in replies}
-    metric = make_metric(
-        NAME,
-        "instruction_following_acc",
-        "Verifiable instruction following",
-        ok["base"],
-        ok["tuned"],
-        binary=True,
-        unit="accuracy",
-        higher_is_better=True,
-        seed=ctx.seed,
-    )
-    items = [
-        ItemRecord(
-            item_id=t.id,
-            section=f"instructions: {t.kind}",
-            input=t.prompt,
-            base_output=replies["base"][i],
-            tuned_output=replies["tuned"][i],
-            base_score=float(ok["base"][i]),
-            tuned_score=float(ok["tuned"][i]),
-        )
-        for i, t in enumerate(tasks)
-    ]
+    metric = paired_metric(NAME, "instruction_following_acc", "Verifiable instruction following", ok, seed=ctx.seed)
+    items = [paired_item(t.id, f"instructions: {t.kind}", t.prompt, i, ok, replies) for i, t in enumerate(tasks)]
     return [metric], items
 
 
@@ -231,30 +185,8 @@ def _suite(ctx: ProbeContext, path: Path, cfg: ForgettingConfig) -> tuple[list[M
         for s, reply in zip(qa, chat_replies(engine, [s.question for s in qa], cfg.max_new_tokens)):
             right[name].append(contains_answer(reply, s.answer))
             outputs[name].append(reply)
-    metric = make_metric(
-        NAME,
-        "user_suite_acc",
-        f"Your suite ({path.name})",
-        right["base"],
-        right["tuned"],
-        binary=True,
-        unit="accuracy",
-        higher_is_better=True,
-        seed=ctx.seed,
-    )
-    items = [
-        ItemRecord(
-            item_id=s.id,
-            section="your suite",
-            input=s.question,
-            expected=s.answer,
-            base_output=outputs["base"][i],
-            tuned_output=outputs["tuned"][i],
-            base_score=float(right["base"][i]),
-            tuned_score=float(right["tuned"][i]),
-        )
-        for i, s in enumerate(mc + qa)
-    ]
+    metric = paired_metric(NAME, "user_suite_acc", f"Your suite ({path.name})", right, seed=ctx.seed)
+    items = [paired_item(s.id, "your suite", s.question, i, right, outputs, s.answer) for i, s in enumerate(mc + qa)]
     return [metric], items
 
 
