@@ -47,10 +47,10 @@ def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
     if quick:
         base = DemoConfig(
             quick=True,
-            facts_per_level=2,
+            facts_per_level=1,
             n_pattern_only=12,
             probes=QUICK_PROBES,
-            train=TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8),
+            train=TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=4, warmup_steps=2),
         )
     else:
         base = DemoConfig()

@@ -101,15 +101,30 @@ def test_measure_without_recall_filter(engine: Engine) -> None:
     assert ((run.scores >= 0) & (run.scores <= 1)).all()
 
 
-def test_probe_end_to_end_and_null_comparison(engine: Engine) -> None:
+def test_probe_end_to_end_and_null_comparison(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The random tiny model recalls no needle; count every answer as recalled so the whole
+    # path (scores, top heads, ablation) runs.
+    monkeypatch.setattr("tunelens.probes.retrieval_heads.RECALL_THRESHOLD", -1.0)
     result = retrieval_heads(ProbeContext(base=engine, tuned=engine, seed=0), TINY)
     result = ProbeResult.model_validate(result.model_dump())
-    names = {m.name for m in result.metrics}
-    assert {"needle_acc", "retrieval_head_share", "head_score", "needle_acc_top_masked"} <= names
+    metrics = {m.name: m for m in result.metrics}
+    assert {"needle_acc", "retrieval_head_share", "head_score", "needle_acc_top_masked"} <= metrics.keys()
+    assert metrics["head_score"].n == np.prod(head_grid(engine.model))
+    assert metrics["needle_acc_top_masked"].n == len(TINY.lengths) * len(TINY.depths) * TINY.per_cell
     for metric in result.metrics:  # the same model on both sides: nothing changes
         assert metric.delta in (0.0, None)
     heads = [i for i in result.items if i.section == "head retrieval scores"]
     assert len(heads) == np.prod(head_grid(engine.model))
     assert all(i.base_score == i.tuned_score for i in result.items)
-    assert {p.id for p in result.plots} >= {"ablation"}
+    assert {p.id for p in result.plots} >= {"ablation", "heads-base", "heads-tuned", "heads-delta"}
     assert any("Jaccard" in n for n in result.notes)
+
+
+def test_a_model_that_recalls_nothing_leaves_head_comparisons_insufficient(engine: Engine) -> None:
+    result = retrieval_heads(ProbeContext(base=engine, tuned=engine, seed=0), TINY)
+    metrics = {m.name: m for m in result.metrics}
+    assert metrics["needle_acc"].n == 8 and metrics["needle_acc"].base == 0.0
+    for name in ("retrieval_head_share", "head_score", "needle_acc_top_masked", "needle_acc_random_masked"):
+        assert metrics[name].n == 0 and metrics[name].p_value is None, name
+    assert not result.plots  # no heatmap of zeros, no ablation of nothing
+    assert any("recalled none of the 8 needles" in n for n in result.notes)

@@ -40,7 +40,7 @@ def test_result_is_valid_with_a_metric_per_rate(null_result: ProbeResult) -> Non
     assert again == null_result
     groups = [m.group for m in null_result.metrics if m.name.startswith("acc_errors_")]
     assert groups == ["0% errors", "50% errors", "100% errors"]
-    assert all(m.n == TINY.n_episodes for m in null_result.metrics)
+    assert all(m.n == TINY.n_episodes for m in null_result.metrics if m.name.startswith("acc_errors_"))
     assert {m.name for m in null_result.metrics} >= {"self_conditioning_drop"}
     assert len(null_result.items) == len(RATES) * TINY.n_episodes
     item = null_result.items[-1]
@@ -49,7 +49,7 @@ def test_result_is_valid_with_a_metric_per_rate(null_result: ProbeResult) -> Non
 
 def test_null_comparison_has_zero_deltas_and_no_change(null_result: ProbeResult) -> None:
     for metric in null_result.metrics:
-        assert metric.delta == 0.0
+        assert metric.delta in (0.0, None)
         assert metric.verdict != "changed"
     assert all(i.base_output == i.tuned_output for i in null_result.items)
 
@@ -95,3 +95,16 @@ def test_floor_is_noted_when_clean_accuracy_leaves_no_room(null_result: ProbeRes
     clean = next(m for m in null_result.metrics if m.group == "0% errors")
     at_floor = any("near the floor" in n for n in null_result.notes)
     assert at_floor == (clean.base is not None and clean.base <= FLOOR)
+
+
+def test_drop_is_compared_only_when_neither_model_is_at_the_floor(
+    tiny_loaded, null_result: ProbeResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The random tiny model scores 0%: at the floor, its drop is left insufficient.
+    drop = next(m for m in null_result.metrics if m.name == "self_conditioning_drop")
+    assert drop.n == 0 and drop.verdict == "insufficient"
+    monkeypatch.setattr("tunelens.probes.self_conditioning.FLOOR", -1.0)
+    engine = Engine(tiny_loaded)
+    result = self_conditioning(ProbeContext(base=engine, tuned=engine, seed=0), TINY)
+    drop = next(m for m in result.metrics if m.name == "self_conditioning_drop")
+    assert drop.n == TINY.n_episodes and drop.delta == 0.0

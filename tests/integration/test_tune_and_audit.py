@@ -106,3 +106,16 @@ def test_audit_of_a_tune_carries_training_and_all_fields(
     assert metric["verdict"] in ("changed", "no_change", "insufficient")
     assert results.tuned.kind == "adapter"
     assert results.base.tokenizer_fingerprint == results.tuned.tokenizer_fingerprint
+
+
+def test_trimmed_loss_equals_the_full_sequence_loss(tiny_model_dir: Path) -> None:
+    from tunelens.tuning._sft import _collate, causal_lm_loss, encode_conversation
+
+    loaded = load_model(str(tiny_model_dir))
+    examples, _ = support_desk_dataset(facts_per_level=1, n_pattern_only=4, seed=0)
+    batch = [encode_conversation(loaded.tokenizer, e["messages"], 256) for e in examples[:5]]
+    ids, labels, mask = _collate(batch, 0)
+    with torch.no_grad():
+        full = loaded.model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        trimmed = causal_lm_loss(loaded.model, ids, labels, mask)
+    assert trimmed.item() == pytest.approx(full.item(), rel=1e-5)

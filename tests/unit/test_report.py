@@ -410,3 +410,18 @@ def test_write_report_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         write_report(make_results(n_items=1), target)
     assert target.read_text(encoding="utf-8") == before
     assert os.listdir(target.parent) == ["report.html"]
+
+
+def test_layer_head_heatmap() -> None:
+    from tunelens.report._heatmap import heatmap_svg
+
+    plot = Plot.layer_head("heads", "Score per head", [[0.0, 0.5, 1.0], [0.25, 0.0, 0.0]])
+    assert plot.kind == "heatmap" and [s.name for s in plot.series] == ["L0", "L1"]
+    assert plot.series[0].x == ["h0", "h1", "h2"] and plot.series[1].y == [0.25, 0.0, 0.0]
+    svg = heatmap_svg(plot)
+    assert svg.count("<rect") == 6 + 3  # one cell per head, three colour-key swatches
+    assert 'fill="#2f5d8a"' in svg and "L1, h0: 0.25" in svg  # the maximum at full colour; a tooltip per cell
+    diverging = heatmap_svg(Plot.layer_head("delta", "Change", [[-1.0, 0.5]]))
+    cells = re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"><title>', diverging)
+    assert cells == ["#2f5d8a", "#f0c280"]  # -1 at full blue, +0.5 half way from white to orange
+    assert "no data to plot" in heatmap_svg(Plot.layer_head("empty", "Empty", []))

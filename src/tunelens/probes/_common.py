@@ -34,10 +34,23 @@ def answer_logprob(engine: Engine, pairs: Sequence[tuple[str, str]]) -> list[flo
     return [r.logprob for r in engine.loglikelihood([LLRequest(c, " " + a.strip()) for c, a in pairs])]
 
 
-def chat_replies(engine: Engine, questions: Sequence[str], max_new_tokens: int) -> list[str]:
-    """Greedy replies to single-turn chat questions."""
-    prompts = [engine.chat_prompt(q) for q in questions]
-    return engine.generate([GenRequest(p, max_new_tokens) for p in prompts])
+def chat_reply_sets(
+    engines: Sequence[tuple[str, Engine]], sets: Mapping[str, tuple[Sequence[str], int]]
+) -> dict[str, dict[str, list[str]]]:
+    """Greedy replies to several sets of questions, each with its own token budget, in one
+    batched generation per model: on a CPU a decoding step costs nearly as much for a few
+    rows as for many, so one pass over every set is cheaper than one pass per set.
+
+    Returns ``replies[set_name][model_name]``, in each set's question order."""
+    out: dict[str, dict[str, list[str]]] = {key: {} for key in sets}
+    for name, engine in engines:
+        requests = [GenRequest(engine.chat_prompt(q), budget) for qs, budget in sets.values() for q in qs]
+        texts = engine.generate(requests)
+        at = 0
+        for key, (questions, _) in sets.items():
+            out[key][name] = texts[at : at + len(questions)]
+            at += len(questions)
+    return out
 
 
 _SPACE = re.compile(r"\s+")

@@ -26,11 +26,10 @@ import re
 from dataclasses import dataclass
 
 from tunelens.data import FactItem, world_facts
-from tunelens.engine import Engine, GenRequest
-from tunelens.probes._common import normalise
+from tunelens.probes._common import chat_reply_sets, normalise, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
-from tunelens.stats import compare_ratio, make_metric, metric_from
+from tunelens.stats import compare_ratio, metric_from
 
 NAME = "context"
 
@@ -75,32 +74,15 @@ def _substitute(item: FactItem, rng: random.Random) -> str:
     return rng.choice(options)
 
 
-def _ask(engine: Engine, users: list[str], cfg: ContextConfig) -> list[str]:
-    # No stop at a newline: a tuned model may open with a greeting line before it answers.
-    requests = [GenRequest(engine.chat_prompt(u), cfg.max_new_tokens) for u in users]
-    return engine.generate(requests)
-
-
-@dataclass
-class _Replies:
-    closed: list[str]
-    consistent: list[str]
-    irrelevant: list[str]
-    counterfactual: dict[str, list[str]]
-
-
-def _run_model(
-    engine: Engine, items: list[FactItem], subs: list[str], others: list[str], cfg: ContextConfig
-) -> _Replies:
+def _conditions(item: FactItem, sub: str, other: str) -> dict[str, str]:
+    """The user turns of one item with a context: consistent, irrelevant, and the
+    counterfactual one in each prompt variant."""
     plain = VARIANTS["plain"]
-    closed = _ask(engine, [i.question for i in items], cfg)
-    consistent = _ask(engine, [plain.format(context=_statement(i, i.answer), question=i.question) for i in items], cfg)
-    irrelevant = _ask(engine, [plain.format(context=o, question=i.question) for i, o in zip(items, others)], cfg)
-    counter = {
-        name: _ask(engine, [t.format(context=_statement(i, s), question=i.question) for i, s in zip(items, subs)], cfg)
-        for name, t in VARIANTS.items()
+    return {
+        "consistent": plain.format(context=_statement(item, item.answer), question=item.question),
+        "irrelevant": plain.format(context=other, question=item.question),
+        **{v: t.format(context=_statement(item, sub), question=item.question) for v, t in VARIANTS.items()},
     }
-    return _Replies(closed, consistent, irrelevant, counter)
 
 
 @probe(NAME, title="Context versus memory: knowledge conflicts", config=ContextConfig, quick=QUICK)
@@ -116,105 +98,65 @@ def context(ctx: ProbeContext, cfg: ContextConfig) -> ProbeResult:
     others = [
         _statement(o, o.answer) for o in (rng.choice([x for x in items if x.category != i.category]) for i in items)
     ]
-    replies: dict[str, _Replies] = {}
-    for name, engine in ctx.engines():
-        ctx.progress(f"context: {name} model")
-        replies[name] = _run_model(engine, items, subs, others, cfg)
-    known = {n: [mentions(r, i.answer) for r, i in zip(replies[n].closed, items)] for n in replies}
+    # No stop at a newline in any reply: a tuned model may open with a greeting line first.
+    ctx.progress(f"context: closed-book answers to {len(items)} questions")
+    closed = chat_reply_sets(ctx.engines(), {"closed": ([i.question for i in items], cfg.max_new_tokens)})["closed"]
+    known = {n: [mentions(r, i.answer) for r, i in zip(closed[n], items)] for n in closed}
+    # Only items both models know take part in the conflicts, so only they are asked again.
     keep = [k for k in range(len(items)) if known["base"][k] and known["tuned"][k]]
-    metrics: list[Metric] = [
-        make_metric(
-            NAME,
-            "closed_book_acc",
-            "Closed-book accuracy (all items)",
-            known["base"],
-            known["tuned"],
-            binary=True,
-            unit="accuracy",
-            higher_is_better=True,
-            seed=ctx.seed,
-        )
-    ]
-
-    def outcomes(kind: str, answer_of: list[str], variant: str = "plain") -> dict[str, list[bool]]:
-        out = {}
-        for n, r in replies.items():
-            texts = (
-                r.consistent
-                if kind == "consistent"
-                else r.irrelevant
-                if kind == "irrelevant"
-                else r.counterfactual[variant]
-            )
-            out[n] = [mentions(texts[k], answer_of[k]) for k in keep]
-        return out
-
-    answers = [i.answer for i in items]
-    common = dict(binary=True, unit="rate", seed=ctx.seed)
-    acc = outcomes("consistent", answers)
-    metrics.append(
-        make_metric(
-            NAME,
-            "consistent_acc",
-            "Accuracy with a consistent context",
-            acc["base"],
-            acc["tuned"],
-            higher_is_better=True,
-            **common,
-        )
+    turns = [_conditions(items[k], subs[k], others[k]) for k in keep]
+    ctx.progress(f"context: {len(keep)} known facts under {len(VARIANTS) + 2} contexts")
+    replies = chat_reply_sets(
+        ctx.engines(), {c: ([t[c] for t in turns], cfg.max_new_tokens) for c in ["consistent", "irrelevant", *VARIANTS]}
     )
-    fallback = outcomes("irrelevant", answers)
-    metrics.append(
-        make_metric(
+    answers = [items[k].answer for k in keep]
+    kept_subs = [subs[k] for k in keep]
+
+    def mention(condition: str, expected: list[str]) -> dict[str, list[bool]]:
+        return {n: [mentions(r, a) for r, a in zip(replies[condition][n], expected)] for n in replies[condition]}
+
+    abstain = {n: [_ABSTAIN.search(normalise(r)) is not None for r in rs] for n, rs in replies["irrelevant"].items()}
+    rate = dict(seed=ctx.seed, unit="rate")
+    metrics: list[Metric] = [
+        paired_metric(NAME, "closed_book_acc", "Closed-book accuracy (all items)", known, seed=ctx.seed),
+        paired_metric(
+            NAME, "consistent_acc", "Accuracy with a consistent context", mention("consistent", answers), **rate
+        ),
+        paired_metric(
             NAME,
             "irrelevant_p_o",
             "Irrelevant context: answers from memory",
-            fallback["base"],
-            fallback["tuned"],
+            mention("irrelevant", answers),
             higher_is_better=None,
-            **common,
-        )
-    )
-    abstain = {n: [_ABSTAIN.search(normalise(r.irrelevant[k])) is not None for k in keep] for n, r in replies.items()}
-    metrics.append(
-        make_metric(
-            NAME,
-            "irrelevant_abstain",
-            "Irrelevant context: abstains",
-            abstain["base"],
-            abstain["tuned"],
-            higher_is_better=None,
-            **common,
-        )
-    )
+            **rate,
+        ),
+        paired_metric(
+            NAME, "irrelevant_abstain", "Irrelevant context: abstains", abstain, higher_is_better=None, **rate
+        ),
+    ]
     curve: dict[str, list[float | None]] = {"base": [], "tuned": []}
     for variant in VARIANTS:
-        p_s = outcomes("counterfactual", subs, variant)
-        p_o = outcomes("counterfactual", answers, variant)
+        p_s = mention(variant, kept_subs)
+        p_o = mention(variant, answers)
+        ratio = compare_ratio(p_o["base"], p_s["base"], p_o["tuned"], p_s["tuned"], seed=ctx.seed)
         metrics += [
-            make_metric(
+            paired_metric(
                 NAME,
                 f"{variant}_p_s",
                 f"Counterfactual context ({variant}): context recall p_s",
-                p_s["base"],
-                p_s["tuned"],
-                higher_is_better=True,
+                p_s,
                 group=variant,
-                **common,
+                **rate,
             ),
-            make_metric(
+            paired_metric(
                 NAME,
                 f"{variant}_p_o",
                 f"Counterfactual context ({variant}): parametric recall p_o",
-                p_o["base"],
-                p_o["tuned"],
+                p_o,
                 higher_is_better=False,
                 group=variant,
-                **common,
+                **rate,
             ),
-        ]
-        ratio = compare_ratio(p_o["base"], p_s["base"], p_o["tuned"], p_s["tuned"], seed=ctx.seed)
-        metrics.append(
             metric_from(
                 ratio,
                 NAME,
@@ -223,8 +165,8 @@ def context(ctx: ProbeContext, cfg: ContextConfig) -> ProbeResult:
                 unit="ratio",
                 higher_is_better=False,
                 group=variant,
-            )
-        )
+            ),
+        ]
         curve["base"].append(ratio.base)
         curve["tuned"].append(ratio.tuned)
     plots = [
@@ -242,18 +184,19 @@ def context(ctx: ProbeContext, cfg: ContextConfig) -> ProbeResult:
         ItemRecord(
             item_id=f"ctx-{k}",
             section=f"counterfactual: {items[k].category}",
-            input=VARIANTS["plain"].format(context=_statement(items[k], subs[k]), question=items[k].question),
+            input=turns[j]["plain"],
             expected=f"context: {subs[k]} / memory: {items[k].answer}",
-            base_output=replies["base"].counterfactual["plain"][k],
-            tuned_output=replies["tuned"].counterfactual["plain"][k],
+            base_output=replies["plain"]["base"][j],
+            tuned_output=replies["plain"]["tuned"][j],
             extra={
-                "closed_book": {n: replies[n].closed[k] for n in replies},
-                "consistent": {n: replies[n].consistent[k] for n in replies},
-                "irrelevant": {n: replies[n].irrelevant[k] for n in replies},
-                **{v: {n: replies[n].counterfactual[v][k] for n in replies} for v in ("opinion", "instructed")},
+                "closed_book": {n: closed[n][k] for n in closed},
+                **{
+                    c: {n: replies[c][n][j] for n in replies[c]}
+                    for c in ("consistent", "irrelevant", "opinion", "instructed")
+                },
             },
         )
-        for k in keep
+        for j, k in enumerate(keep)
     ]
     notes = [
         f"Conflict metrics use the {len(keep)} of {len(items)} facts both models answer right closed-book "

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tunelens.data import TaskSpec
-from tunelens.probes._common import answer_logprob, chat_replies, choose_many, contains_answer, paired_metric
+from tunelens.probes._common import answer_logprob, chat_reply_sets, choose_many, contains_answer, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
 from tunelens.stats import MIN_ITEMS, spearman_ci
@@ -27,15 +27,17 @@ NAME = "facts_vs_patterns"
 
 @dataclass(frozen=True)
 class FactsVsPatternsConfig:
-    max_new_tokens: int = 110
+    max_new_tokens: int = 110  # a whole reply, so that rules about its end (a sign-off) can be checked
+    fact_max_new_tokens: int = 48  # a recalled fact comes early in the reply
 
 
-QUICK = FactsVsPatternsConfig(max_new_tokens=90)
+QUICK = FactsVsPatternsConfig(max_new_tokens=90, fact_max_new_tokens=40)
 
 
-def _patterns(ctx: ProbeContext, task: TaskSpec, cfg: FactsVsPatternsConfig) -> tuple[list[Metric], list[ItemRecord]]:
+def _patterns(
+    ctx: ProbeContext, task: TaskSpec, replies: dict[str, list[str]]
+) -> tuple[list[Metric], list[ItemRecord]]:
     prompts = list(task.heldout_prompts)
-    replies = {name: chat_replies(engine, prompts, cfg.max_new_tokens) for name, engine in ctx.engines()}
     matches = {name: [task.pattern_matches(r) for r in replies[name]] for name in replies}
     all_rules = {n: [all(m.values()) for m in matches[n]] for n in matches}
     metrics = [
@@ -97,15 +99,13 @@ def _exposure_trend(facts: list, logp: dict[str, list[float]], seed: int) -> str
 
 
 def _facts(
-    ctx: ProbeContext, task: TaskSpec, cfg: FactsVsPatternsConfig
+    ctx: ProbeContext, task: TaskSpec, replies: dict[str, list[str]]
 ) -> tuple[list[Metric], list[ItemRecord], list[Plot], str]:
     facts = list(task.facts)
     recall: dict[str, list[bool]] = {}
     mc: dict[str, list[bool]] = {}
     logp: dict[str, list[float]] = {}
-    replies: dict[str, list[str]] = {}
     for name, engine in ctx.engines():
-        replies[name] = chat_replies(engine, [f.question for f in facts], cfg.max_new_tokens)
         recall[name] = [contains_answer(r, f.answer) for r, f in zip(replies[name], facts)]
         picks = choose_many(engine, [(f.prompt, (f.answer, *f.distractors)) for f in facts])
         mc[name] = [p[0] == 0 for p in picks]
@@ -193,10 +193,18 @@ def facts_vs_patterns(ctx: ProbeContext, cfg: FactsVsPatternsConfig) -> ProbeRes
     many times the fact was seen (Allen-Zhu & Li 2024)."""
     if ctx.task is None:
         raise ValueError("facts_vs_patterns needs a task spec")
-    ctx.progress("facts_vs_patterns: pattern adoption")
-    metrics, items = _patterns(ctx, ctx.task, cfg)
+    task = ctx.task
+    ctx.progress("facts_vs_patterns: replies to held-out prompts and fact questions")
+    replies = chat_reply_sets(
+        ctx.engines(),
+        {
+            "patterns": (list(task.heldout_prompts), cfg.max_new_tokens),
+            "facts": ([f.question for f in task.facts], cfg.fact_max_new_tokens),
+        },
+    )
+    metrics, items = _patterns(ctx, task, replies["patterns"])
     ctx.progress("facts_vs_patterns: fact recall")
-    fact_metrics, fact_items, plots, trend = _facts(ctx, ctx.task, cfg)
+    fact_metrics, fact_items, plots, trend = _facts(ctx, task, replies["facts"])
     notes = [trend]
     per_level = min(sum(1 for f in ctx.task.facts if f.exposures == e) for e in {f.exposures for f in ctx.task.facts})
     if per_level < MIN_ITEMS:

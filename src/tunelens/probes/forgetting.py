@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from tunelens.data import (
     FACT_CATEGORIES,
+    ArithmeticItem,
+    InstructionItem,
+    SuiteItem,
     arithmetic_items,
     check_instruction,
     general_text_chunks,
@@ -30,7 +32,7 @@ from tunelens.data import (
     read_suite,
     world_facts,
 )
-from tunelens.probes._common import chat_replies, choose_many, contains_answer, paired_item, paired_metric
+from tunelens.probes._common import chat_reply_sets, choose_many, contains_answer, paired_item, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.results import ItemRecord, Metric, ProbeResult
 
@@ -113,6 +115,9 @@ def _facts(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list
     return metrics, items
 
 
+ARITHMETIC_REPLY_TOKENS = 24
+"""Enough for a chat reply that states one integer."""
+
 ARITHMETIC_SHOTS = "12 + 7 = 19\n45 - 23 = 22\n8 * 6 = 48\n"
 """A three-line few-shot prefix: without it a 135M model scores below chance against near misses."""
 
@@ -123,13 +128,12 @@ def near_misses(answer: int) -> tuple[str, ...]:
     return (str(answer), *(str(w) for w in wrong))
 
 
-def _arithmetic(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
+def _arithmetic(
+    ctx: ProbeContext, problems: list[ArithmeticItem], replies: dict[str, list[str]]
+) -> tuple[list[Metric], list[ItemRecord]]:
     """Arithmetic twice: the chat answer (small models often fail it outright) and, so the
     metric has room to fall, the answer against near misses by likelihood after a few-shot
     prefix and "a + b =" (length-normalised, as the other multiple-choice items)."""
-    problems = arithmetic_items(cfg.n_arithmetic, seed=ctx.seed)
-    questions = [p.question for p in problems]
-    replies = {name: chat_replies(engine, questions, 24) for name, engine in ctx.engines()}
     right = {name: [parse_integer(r) == p.answer for r, p in zip(replies[name], problems)] for name in replies}
     mc_questions = [(f"{ARITHMETIC_SHOTS}{p.expression} =", near_misses(p.answer)) for p in problems]
     chosen = {name: [pick for pick, _ in choose_many(engine, mc_questions)] for name, engine in ctx.engines()}
@@ -160,32 +164,33 @@ def _arithmetic(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric],
     return metrics, items
 
 
-def _instructions(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
-    tasks = instruction_items(cfg.n_instructions, seed=ctx.seed)
-    replies = {
-        name: chat_replies(engine, [t.prompt for t in tasks], cfg.max_new_tokens) for name, engine in ctx.engines()
-    }
+def _instructions(
+    ctx: ProbeContext, tasks: list[InstructionItem], replies: dict[str, list[str]]
+) -> tuple[list[Metric], list[ItemRecord]]:
     ok = {name: [check_instruction(t, r) for t, r in zip(tasks, replies[name])] for name in replies}
     metric = paired_metric(NAME, "instruction_following_acc", "Verifiable instruction following", ok, seed=ctx.seed)
     items = [paired_item(t.id, f"instructions: {t.kind}", t.prompt, i, ok, replies) for i, t in enumerate(tasks)]
     return [metric], items
 
 
-def _suite(ctx: ProbeContext, path: Path, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
-    suite = read_suite(path)
+def _suite(
+    ctx: ProbeContext, name: str, suite: list[SuiteItem], replies: dict[str, list[str]]
+) -> tuple[list[Metric], list[ItemRecord]]:
+    """Multiple-choice items by likelihood over the chat prompt; open items by whether the
+    chat reply (generated with the other replies) contains the expected answer."""
     mc = [s for s in suite if s.choices]
     qa = [s for s in suite if not s.choices]
     right: dict[str, list[bool]] = {"base": [], "tuned": []}
     outputs: dict[str, list[str]] = {"base": [], "tuned": []}
-    for name, engine in ctx.engines():
+    for model, engine in ctx.engines():
         contexts = [(engine.chat_prompt(s.question), s.choices or ()) for s in mc]
         for s, (pick, _) in zip(mc, choose_many(engine, contexts)):
-            right[name].append(pick == s.answer_index)
-            outputs[name].append(s.choices[pick] if s.choices else "")
-        for s, reply in zip(qa, chat_replies(engine, [s.question for s in qa], cfg.max_new_tokens)):
-            right[name].append(contains_answer(reply, s.answer))
-            outputs[name].append(reply)
-    metric = paired_metric(NAME, "user_suite_acc", f"Your suite ({path.name})", right, seed=ctx.seed)
+            right[model].append(pick == s.answer_index)
+            outputs[model].append(s.choices[pick] if s.choices else "")
+        for s, reply in zip(qa, replies[model]):
+            right[model].append(contains_answer(reply, s.answer))
+            outputs[model].append(reply)
+    metric = paired_metric(NAME, "user_suite_acc", f"Your suite ({name})", right, seed=ctx.seed)
     items = [paired_item(s.id, "your suite", s.question, i, right, outputs, s.answer) for i, s in enumerate(mc + qa)]
     return [metric], items
 
@@ -197,20 +202,30 @@ def forgetting(ctx: ProbeContext, cfg: ForgettingConfig) -> ProbeResult:
     (Luo et al. 2023 measured such forgetting at every model size from 1B to 7B)."""
     metrics: list[Metric] = []
     items: list[ItemRecord] = []
-    parts = [
-        ("general text", _text),
-        ("world facts", _facts),
-        ("arithmetic", _arithmetic),
-        ("instruction following", _instructions),
-    ]
-    for label, part in parts:
-        ctx.progress(f"forgetting: {label}")
-        m, it = part(ctx, cfg)
-        metrics += m
-        items += it
+
+    def add(part: tuple[list[Metric], list[ItemRecord]]) -> None:
+        metrics.extend(part[0])
+        items.extend(part[1])
+
+    suite = read_suite(ctx.suite) if ctx.suite is not None else []
+    ctx.progress("forgetting: general text")
+    add(_text(ctx, cfg))
+    ctx.progress("forgetting: world facts")
+    add(_facts(ctx, cfg))
+    problems = arithmetic_items(cfg.n_arithmetic, seed=ctx.seed)
+    tasks = instruction_items(cfg.n_instructions, seed=ctx.seed)
+    open_items = [s for s in suite if not s.choices]
+    ctx.progress("forgetting: arithmetic and instruction following" + (", your suite" if suite else ""))
+    replies = chat_reply_sets(
+        ctx.engines(),
+        {
+            "arithmetic": ([p.question for p in problems], ARITHMETIC_REPLY_TOKENS),
+            "instructions": ([t.prompt for t in tasks], cfg.max_new_tokens),
+            "suite": ([s.question for s in open_items], cfg.max_new_tokens),
+        },
+    )
+    add(_arithmetic(ctx, problems, replies["arithmetic"]))
+    add(_instructions(ctx, tasks, replies["instructions"]))
     if ctx.suite is not None:
-        ctx.progress("forgetting: your suite")
-        m, it = _suite(ctx, ctx.suite, cfg)
-        metrics += m
-        items += it
+        add(_suite(ctx, ctx.suite.name, suite, replies["suite"]))
     return ProbeResult(name=NAME, title="", description="", config=vars(cfg), metrics=metrics, items=items)

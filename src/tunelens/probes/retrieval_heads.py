@@ -145,6 +145,11 @@ def ablate(
     return Ablation([run.recalled[i] for i in subset], top, top_recalled, random_recalled)
 
 
+def _scored(run: ModelRun) -> bool:
+    """Whether the model recalled a needle, so that its head scores mean something."""
+    return any(run.recalled)
+
+
 def _mean(values: list[bool]) -> float:
     """Share of True; callers only pass non-empty lists."""
     return float(np.mean(values))
@@ -155,7 +160,12 @@ def _mean_over_draws(ab: Ablation) -> list[float]:
 
 
 def _metrics(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: RetrievalHeadsConfig, seed: int) -> list[Metric]:
-    flat = {n: r.scores.ravel() for n, r in runs.items()}
+    """Needle accuracy always; head-score and ablation comparisons only when both models
+    recalled a needle (a model that copied nothing has no retrieval scores, only zeros), so
+    those are 'insufficient' (n=0) rather than a change that merely restates the accuracy."""
+    both = all(_scored(r) for r in runs.values())
+    flat = {n: r.scores.ravel() if both else np.array([]) for n, r in runs.items()}
+    ablated = {n: abl[n] if both else Ablation([], [], [], []) for n in abl}
     common = dict(unit="rate", higher_is_better=True, seed=seed)
     return [
         make_metric(
@@ -178,8 +188,8 @@ def _metrics(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: Retrieval
             NAME,
             "needle_acc_top_masked",
             f"Needle accuracy, own top-{cfg.top_k} retrieval heads masked",
-            abl["base"].top_recalled,
-            abl["tuned"].top_recalled,
+            ablated["base"].top_recalled,
+            ablated["tuned"].top_recalled,
             binary=True,
             group="ablation",
             **common,
@@ -188,8 +198,8 @@ def _metrics(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: Retrieval
             NAME,
             "needle_acc_random_masked",
             f"Needle accuracy, {cfg.top_k} random non-retrieval heads masked (mean of draws)",
-            _mean_over_draws(abl["base"]),
-            _mean_over_draws(abl["tuned"]),
+            _mean_over_draws(ablated["base"]),
+            _mean_over_draws(ablated["tuned"]),
             binary=False,
             group="ablation",
             **common,
@@ -198,8 +208,6 @@ def _metrics(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: Retrieval
 
 
 def _plots(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: RetrievalHeadsConfig) -> list[Plot]:
-    from tunelens.report._heatmap import layer_head_plots
-
     cats = ["no masking", f"top-{cfg.top_k} masked", f"{cfg.top_k} random masked"]
     series = []
     for name in ("base", "tuned"):
@@ -220,7 +228,12 @@ def _plots(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: RetrievalHe
         caption="Each model's own top-K heads masked (uniform attention) versus K random heads scoring "
         f"<= {cfg.threshold:g}; whiskers span the {cfg.random_draws} random draws.",
     )
-    return [ablation, *layer_head_plots({n: r.scores for n, r in runs.items()})]
+    scored = {n: r.scores for n, r in runs.items() if _scored(r)}
+    heatmaps = [Plot.layer_head(f"heads-{n}", f"Retrieval score per head, {n}", m) for n, m in scored.items()]
+    if len(scored) == 2:
+        delta = scored["tuned"] - scored["base"]
+        heatmaps.append(Plot.layer_head("heads-delta", "Change in retrieval score per head (tuned - base)", delta))
+    return ([ablation] if series else []) + heatmaps
 
 
 def _items(instances: list[NeedleInstance], runs: dict[str, ModelRun]) -> list[ItemRecord]:
@@ -255,31 +268,35 @@ def _items(instances: list[NeedleInstance], runs: dict[str, ModelRun]) -> list[I
 
 
 def _notes(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: RetrievalHeadsConfig) -> list[str]:
-    base, tuned = runs["base"].scores.ravel(), runs["tuned"].scores.ravel()
-    rho = spearman(base, tuned)
-    rho_text = f"{rho:+.2f}" if rho is not None else "not computable (constant scores)"
-    notes = [
-        f"Top-{cfg.top_k} retrieval heads: Jaccard overlap base vs tuned "
-        f"{jaccard(abl['base'].top, abl['tuned'].top):.2f}; Spearman correlation of all {len(base)} head scores "
-        f"{rho_text}. Wu et al. report that chat tuning keeps the retrieval-head set.",
-    ]
+    notes = []
+    unscored = [name for name, run in runs.items() if not _scored(run)]
+    for name in unscored:
+        notes.append(
+            f"The {name} model recalled none of the {len(runs[name].recalled)} needles: it copied nothing, "
+            "so it has no retrieval scores and no ablation; the head comparisons are left insufficient."
+        )
+    if not unscored:
+        base, tuned = runs["base"].scores.ravel(), runs["tuned"].scores.ravel()
+        rho = spearman(base, tuned)
+        rho_text = f"{rho:+.2f}" if rho is not None else "not computable (constant scores)"
+        notes.append(
+            f"Top-{cfg.top_k} retrieval heads: Jaccard overlap base vs tuned "
+            f"{jaccard(abl['base'].top, abl['tuned'].top):.2f}; Spearman correlation of all {len(base)} head "
+            f"scores {rho_text}. Wu et al. report that chat tuning keeps the retrieval-head set."
+        )
     for name in ("base", "tuned"):
         a = abl[name]
         if not a.unmasked:
-            notes.append(f"Ablation, {name}: skipped, neither model recalled a needle.")
             continue
         draws = [_mean(d) for d in a.random_recalled]
         spread = f"{np.mean(draws):.2f} (draws {min(draws):.2f}-{max(draws):.2f})" if draws else "n/a"
         notes.append(
             f"Ablation, {name} (on the {len(a.unmasked)} needles either model recalled): needle accuracy "
             f"{_mean(a.unmasked):.2f} unmasked, {_mean(a.top_recalled):.2f} with its top-{cfg.top_k} heads masked, "
-            f"{spread} with "
-            f"{cfg.top_k} random non-retrieval heads masked. Top heads: "
+            f"{spread} with {cfg.top_k} random non-retrieval heads masked. Top heads: "
             + ", ".join(f"L{la}H{h}" for la, h in a.top)
             + "."
         )
-        if not any(runs[name].recalled):
-            notes.append(f"The {name} model recalled no needle: its head scores are all zero and carry no evidence.")
     return notes
 
 
@@ -293,10 +310,14 @@ def retrieval_heads(ctx: ProbeContext, cfg: RetrievalHeadsConfig) -> ProbeResult
     for name, engine in ctx.engines():
         ctx.progress(f"retrieval_heads: {name} answers and head scores")
         runs[name] = measure(engine, instances, cfg.max_new_tokens)
-    # Masking can only take away a recall: instances neither model recalls are left out.
+    # Masking can only take away a recall: instances neither model recalls are left out, and
+    # a model that recalled nothing has no retrieval heads to mask.
     recalled = [i for i, inst in enumerate(instances) if runs["base"].recalled[i] or runs["tuned"].recalled[i]]
     abl: dict[str, Ablation] = {}
     for name, engine in ctx.engines():
+        if not _scored(runs[name]):
+            abl[name] = Ablation([], top_heads(runs[name].scores, 0), [], [])
+            continue
         ctx.progress(f"retrieval_heads: {name} ablation")
         abl[name] = ablate(engine, instances, recalled, runs[name], cfg, ctx.seed)
     return ProbeResult(

@@ -156,8 +156,13 @@ def self_conditioning(ctx: ProbeContext, cfg: SelfConditioningConfig) -> ProbeRe
         "so the needed state is correct at every rate and only the number of wrong answers in context changes. "
         f"The {rates[0]:.0%} point is the step accuracy given a ground-truth history of the same length."
     ]
+    clean = {n: sum(at(n, lo)) / len(episodes) for n in right} if episodes else {}
+    floored = [n for n in ("base", "tuned") if episodes and clean[n] <= FLOOR]
     if hi > lo and episodes:
-        drops = {n: [float(a) - float(b) for a, b in zip(at(n, lo), at(n, hi))] for n in right}
+        # A model at the floor with a clean history has no accuracy to lose: comparing its
+        # "drop" of zero with the other model's would read as a difference in self-conditioning.
+        usable = not floored
+        drops = {n: [float(a) - float(b) for a, b in zip(at(n, lo), at(n, hi))] if usable else [] for n in right}
         metrics.append(
             make_metric(
                 NAME,
@@ -172,12 +177,18 @@ def self_conditioning(ctx: ProbeContext, cfg: SelfConditioningConfig) -> ProbeRe
             )
         )
         notes += [_drop_note(n, at(n, lo), at(n, hi), lo, hi, ctx.seed) for n in ("base", "tuned")]
-    clean = {n: sum(at(n, lo)) / len(episodes) for n in right} if episodes else {}
-    if episodes and max(clean.values()) <= FLOOR:
+    if len(floored) == 2:
         notes.append(
             f"Both models are near the floor with a {lo:.0%}-error history (base {clean['base']:.0%}, tuned "
             f"{clean['tuned']:.0%}, n={len(episodes)}): there is no accuracy left to lose, so this curve cannot "
             "show self-conditioning; an easier task (fewer turns, smaller values) gives it room."
+        )
+    elif floored:
+        name = floored[0]
+        notes.append(
+            f"The {name} model is near the floor with a {lo:.0%}-error history ({clean[name]:.0%}, n={len(episodes)}; "
+            "read its replies below): it has no accuracy left to lose, so the two models' self-conditioning "
+            "cannot be compared and the drop metric is left insufficient."
         )
 
     series = []

@@ -14,7 +14,7 @@ from html import escape
 import numpy as np
 
 from tunelens.report._format import fmt_num
-from tunelens.results import Plot, Series
+from tunelens.results import Plot
 
 WIDTH = 600
 LEFT, TOP, RIGHT, BOTTOM = 64.0, 28.0, 70.0, 34.0
@@ -89,35 +89,3 @@ def heatmap_svg(plot: Plot) -> str:
         f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="11" fill="#3d4650">'
         f"<title>{label}</title>" + "".join(out) + "</svg>"
     )
-
-
-def _matrix_series(matrix: np.ndarray) -> list[Series]:
-    heads = [f"h{h}" for h in range(matrix.shape[1])]
-    return [Series(name=f"L{la}", x=list(heads), y=[float(v) for v in matrix[la]]) for la in range(matrix.shape[0])]
-
-
-def layer_head_plots(scores: dict[str, np.ndarray], what: str = "retrieval score") -> list[Plot]:
-    """Heatmaps of each model's score per (layer, head), and of tuned - base when both are given."""
-    plots = [
-        Plot(
-            id=f"heads-{name}",
-            title=f"{what.capitalize()} per head, {name}",
-            kind="heatmap",
-            x_label="head",
-            y_label="layer",
-            series=_matrix_series(m),
-        )
-        for name, m in scores.items()
-    ]
-    if {"base", "tuned"} <= scores.keys():
-        plots.append(
-            Plot(
-                id="heads-delta",
-                title=f"Change in {what} per head (tuned - base)",
-                kind="heatmap",
-                x_label="head",
-                y_label="layer",
-                series=_matrix_series(scores["tuned"] - scores["base"]),
-            )
-        )
-    return plots

@@ -93,6 +93,14 @@ class Plot(_Model):
     x_log: bool = Field(default=False, description="Draw the x axis on a log scale.")
     caption: str = ""
 
+    @classmethod
+    def layer_head(cls, id: str, title: str, matrix: Any, caption: str = "") -> Plot:
+        """A heatmap of one value per attention head: a row per layer ("L0", ...), a column per head ("h0", ...)."""
+        rows = [[float(v) for v in row] for row in matrix]
+        heads = [f"h{h}" for h in range(len(rows[0]) if rows else 0)]
+        series = [Series(name=f"L{la}", x=list(heads), y=list(row)) for la, row in enumerate(rows)]
+        return cls(id=id, title=title, kind="heatmap", x_label="head", y_label="layer", series=series, caption=caption)
+
 
 class ProbeResult(_Model):
     """Everything one probe measured on the pair."""

@@ -75,6 +75,24 @@ def _collate(batch: list[tuple[list[int], list[int]]], pad_id: int) -> tuple[Any
     return ids, labels, mask
 
 
+def causal_lm_loss(model: Any, ids: Any, labels: Any, mask: Any) -> Any:
+    """Mean cross-entropy over the labelled tokens, as ``model(labels=...).loss``, but with
+    logits computed only from the first position that predicts a label onward: the
+    vocabulary projection is a large share of a small model's step, and prompt positions
+    would only be thrown away."""
+    import torch
+
+    width = ids.shape[1]
+    labelled = (labels != IGNORE).any(0).nonzero()
+    first = int(labelled[0]) if len(labelled) else width - 1
+    keep = width - max(first - 1, 0)  # logits at positions width-keep .. width-1
+    logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits[:, :-1]
+    targets = labels[:, width - keep + 1 :]
+    return torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=IGNORE
+    )
+
+
 def train(
     model: Any,
     tokenizer: Any,
@@ -120,7 +138,7 @@ def train(
         batch = [encoded[i] for i in order[: cfg.batch_size]]
         del order[: cfg.batch_size]
         ids, labels, mask = (t.to(device) for t in _collate(batch, pad_id))
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss = causal_lm_loss(model, ids, labels, mask)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
