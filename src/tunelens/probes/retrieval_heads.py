@@ -16,9 +16,9 @@ over the same seeded instances (``tunelens.probes._needles``):
 The needle's value, not the whole needle sentence as in the paper's script, is the ROUGE
 reference, because small chat models often answer with the value alone.
 
-The defaults (6 instances of 256 and 512 tokens) fit SmolLM2-135M on a CPU in a couple of minutes.
-On a GPU, follow the paper (depths linspace(0, 100, 10), lengths linspace(s, e, 20) up to
-the context), e.g. for an 8k-context model::
+The defaults (8 instances of 256 and 512 tokens, the fewest a paired verdict accepts) fit
+SmolLM2-135M on a CPU in a couple of minutes. On a GPU, follow the paper (depths
+linspace(0, 100, 10), lengths linspace(s, e, 20) up to the context), e.g. for an 8k-context model::
 
     RetrievalHeadsConfig(lengths=tuple(range(1000, 8001, 368)),  # 20 lengths
                          depths=tuple(i / 9 for i in range(10)), top_k=20, random_draws=5)
@@ -45,7 +45,7 @@ RECALL_THRESHOLD = 0.5  # ROUGE-1 recall above which a needle counts as recalled
 @dataclass(frozen=True)
 class RetrievalHeadsConfig:
     lengths: tuple[int, ...] = (256, 512)  # haystack sizes in tokens
-    depths: tuple[float, ...] = (0.1, 0.5, 0.9)  # needle position as a fraction of the haystack
+    depths: tuple[float, ...] = (0.1, 0.4, 0.7, 0.9)  # needle position as a fraction of the haystack
     per_cell: int = 1  # instances per (length, depth)
     max_new_tokens: int = 32  # room for a house-style greeting before the answer
     threshold: float = 0.1  # a head with a higher score is a retrieval head
