@@ -270,6 +270,14 @@ def _items(instances: list[NeedleInstance], runs: dict[str, ModelRun]) -> list[I
 def _notes(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: RetrievalHeadsConfig) -> list[str]:
     notes = []
     unscored = [name for name, run in runs.items() if not _scored(run)]
+    for name, run in runs.items():
+        if _scored(run):
+            above = int((run.scores > cfg.threshold).sum())
+            notes.append(
+                f"{name.capitalize()}: recalled {sum(run.recalled)} of {len(run.recalled)} needles; {above} of "
+                f"{run.scores.size} heads ({above / run.scores.size:.1%}) score above {cfg.threshold:g} "
+                "(Wu et al.: under 5% in the models they studied)."
+            )
     for name in unscored:
         notes.append(
             f"The {name} model recalled none of the {len(runs[name].recalled)} needles: it copied nothing, "
