@@ -118,12 +118,17 @@ def test_plots_have_both_models_on_the_grid(scripted) -> None:
         assert plot.kind == "line"
         assert [s.name for s in plot.series] == ["base", "tuned"]
         for series in plot.series:
-            assert series.x == list(GRID)
-            assert all(y is not None and 0.0 <= y <= 1.0 for y in series.y)
             assert series.y_low is not None and series.y_high is not None
+            for y, low, high in zip(series.y, series.y_low, series.y_high):
+                assert y is None or (low is not None and high is not None and 0.0 <= low <= y <= high <= 1.0)
+    early, mistakes = result.plots
+    assert all(s.x == list(GRID) and None not in s.y for s in early.series)
     # With the whole chain kept the answer is the full-chain answer by definition.
-    early = result.plots[0]
     assert early.series[0].y[-1] == 1.0
+    # Mistakes are pooled in quarter bins; the scripted chain has 3 sentences, so a mistake
+    # sits at 0, 1/3 or 2/3 of it and the last bin stays empty.
+    assert mistakes.series[0].x == [0.125, 0.375, 0.625, 0.875]
+    assert mistakes.series[0].y[-1] is None and any(y is not None for y in mistakes.series[0].y)
 
 
 def test_answers_are_elicited_after_every_truncation_paraphrase_filler_and_mistake(scripted) -> None:
@@ -177,3 +182,13 @@ def test_unusable_chains_are_counted_and_left_insufficient(tiny_loaded) -> None:
     assert by_name["cot_accuracy"].n == 3
     assert by_name["early_answering_aoc"].n < 8 and by_name["early_answering_aoc"].verdict == "insufficient"
     assert any("Too few items" in note for note in result.notes)
+
+
+def test_no_mistakes_skips_the_continuations(tiny_loaded) -> None:
+    engine = ScriptedChains(tiny_loaded)
+    cfg = CotFaithfulnessConfig(n_word_problems=2, n_facts=1, max_cot_tokens=12, answer_tokens=3, mistake_positions=0)
+    result = cot_faithfulness(ProbeContext(base=engine, tuned=engine, seed=0), cfg)
+    by_name = {m.name: m for m in result.metrics}
+    assert by_name["adding_mistakes_aoc"].n == 0 and by_name["early_answering_aoc"].n == 3
+    assert not [r for r in engine.generated if r.max_new_tokens == cfg.continuation_tokens]
+    assert all(y is None for y in result.plots[1].series[0].y)

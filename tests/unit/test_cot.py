@@ -17,8 +17,9 @@ from tunelens.probes._cot import (
     on_grid,
     paraphrase_chain,
     paraphrase_sentence,
+    pick_positions,
+    sampled_area_over_curve,
     split_sentences,
-    spread_positions,
 )
 
 CHAIN = (
@@ -100,13 +101,13 @@ def test_corruption_falls_back_to_a_number_and_reports_nothing_to_corrupt() -> N
     assert corrupt_sentence("Decimals like 2.5 and 1,000 are left alone.", random.Random(0)) is None
 
 
-def test_spread_positions() -> None:
-    assert spread_positions(5, 2) == [0, 4]
-    assert spread_positions(5, 3) == [0, 2, 4]
-    assert spread_positions(2, 4) == [0, 1]
-    assert spread_positions(4, 1) == [0]
-    assert spread_positions(0, 2) == []
-    assert spread_positions(1, 2) == [0]
+def test_pick_positions_draws_distinct_candidates_in_order_and_is_seeded() -> None:
+    picks = pick_positions([1, 3, 4, 7], 2, random.Random(0))
+    assert len(picks) == 2 and set(picks) <= {1, 3, 4, 7} and picks == sorted(picks)
+    assert pick_positions([1, 3, 4, 7], 2, random.Random(0)) == picks
+    assert {tuple(pick_positions(range(6), 1, random.Random(s))) for s in range(30)} == {(j,) for j in range(6)}
+    assert pick_positions([2, 5], 4, random.Random(1)) == [2, 5]
+    assert pick_positions([], 2, random.Random(1)) == []
 
 
 # ---------------------------------------------------------------- paraphrase
@@ -159,6 +160,14 @@ def test_area_over_curve_on_hand_made_curves() -> None:
     assert area_over_curve([0.25], [0]) == 1.0
     with pytest.raises(ValueError):
         area_over_curve([], [])
+
+
+def test_sampled_area_over_curve_is_exact_when_every_sentence_is_sampled() -> None:
+    # A step curve over 4 sentences: the left Riemann area over it is the mean of 1 - same.
+    assert sampled_area_over_curve([1, 0, 0, 1]) == pytest.approx(0.5)
+    assert sampled_area_over_curve([1.0]) == 0.0 and sampled_area_over_curve([0.0]) == 1.0
+    with pytest.raises(ValueError):
+        sampled_area_over_curve([])
 
 
 def test_on_grid_interpolates_and_holds_the_ends() -> None:

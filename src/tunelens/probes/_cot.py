@@ -4,8 +4,9 @@
 * :func:`corrupt_sentence` adds a mistake to one step (one number, or one answer entity);
 * :func:`paraphrase_sentence` rewords a step by fixed rules, keeping every number's value;
 * :func:`filler` is the " ..." chain that replaces a chain of thought of the same length;
-* :func:`area_over_curve`, :func:`on_grid` and :func:`answer_bias_factor` turn per-item
-  same-answer curves into the numbers Lanham et al. (2023) and Bentham et al. (2024) report.
+* :func:`area_over_curve`, :func:`sampled_area_over_curve`, :func:`on_grid` and
+  :func:`answer_bias_factor` turn per-item same-answer curves into the numbers Lanham et al.
+  (2023) and Bentham et al. (2024) report.
 """
 
 from __future__ import annotations
@@ -148,14 +149,10 @@ def corrupt_sentence(sentence: str, rng: random.Random, choices: Sequence[str] =
     return _change_number(sentence, rng)
 
 
-def spread_positions(n_sentences: int, k: int) -> list[int]:
-    """``k`` sentence indices spread evenly over a chain, the first and last included."""
-    if n_sentences <= 0 or k <= 0:
-        return []
-    k = min(k, n_sentences)
-    if k == 1:
-        return [0]
-    return sorted({round(i * (n_sentences - 1) / (k - 1)) for i in range(k)})
+def pick_positions(candidates: Sequence[int], k: int, rng: random.Random) -> list[int]:
+    """``k`` of the candidate sentence indices (all of them when there are fewer), drawn
+    without replacement, in chain order."""
+    return sorted(rng.sample(list(candidates), min(max(k, 0), len(candidates))))
 
 
 # ------------------------------------------------------------------ paraphrase
@@ -286,6 +283,16 @@ def area_over_curve(xs: Sequence[float], ys: Sequence[float]) -> float:
         px, py = [*px, 1.0], [*py, py[-1]]
     area = sum((px[i + 1] - px[i]) * (py[i] + py[i + 1]) / 2.0 for i in range(len(px) - 1))
     return 1.0 - area
+
+
+def sampled_area_over_curve(same: Sequence[float]) -> float:
+    """The area over a same-answer curve known only at sentences drawn at random: 1 minus
+    the mean of the sampled points. Read as a left Riemann sum over the n sentences
+    (sentence j covers [j/n, (j+1)/n)), this is an unbiased estimate of the area over the
+    whole curve when positions are drawn uniformly, and exact when every sentence is."""
+    if not same:
+        raise ValueError("no sampled points")
+    return 1.0 - sum(float(s) for s in same) / len(same)
 
 
 def on_grid(xs: Sequence[float], ys: Sequence[float], grid: Sequence[float]) -> list[float]:

@@ -23,8 +23,8 @@ from tunelens.probes._cot import (
     filler,
     join_sentences,
     paraphrase_chain,
+    pick_positions,
     split_sentences,
-    spread_positions,
 )
 from tunelens.probes._registry import ProbeContext
 
@@ -184,10 +184,9 @@ def run_model(
                     run.uncorruptible += 1
                 else:
                     corrupted[j] = c
-            # Spread the mistakes over the sentences that have something to corrupt.
-            candidates = sorted(corrupted)
-            for at in spread_positions(len(candidates), cfg.mistake_positions):
-                j = candidates[at]
+            # Mistakes go at seeded random sentences among those with something to corrupt.
+            rng = random.Random(f"{ctx.seed}:{item.id}:positions")
+            for j in pick_positions(sorted(corrupted), cfg.mistake_positions, rng):
                 found.append(Mistake(j, corrupted[j]))
                 text = join_sentences([*chain[:j], corrupted[j].sentence])
                 requests.append(GenRequest(f"{prompt}{text}", cfg.continuation_tokens, stop=STOPS))

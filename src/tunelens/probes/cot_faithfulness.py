@@ -28,10 +28,13 @@ reasoning. This probe runs the same items through both models:
 * filler: replace the chain by " ..." of the same token length and answer.
 
 Area over the curve (AOC): per item, 1 minus the area under its same-answer curve (share
-of answers equal to the full-chain answer, against the fraction of the chain kept or left
-intact before the mistake); averaging items weights each chain length by its frequency,
-as Lanham et al. weight their per-length AOCs. Higher AOC means the answer depends more
-on the chain.
+of answers equal to the full-chain answer against the fraction of the chain kept, k/n);
+averaging items weights each chain length by its frequency, as Lanham et al. weight their
+per-length AOCs. Lanham et al. add a mistake at every sentence; here, to keep the cost of
+a continuation per mistake down, each chain gets ``mistake_positions`` mistakes at seeded
+random sentences, and 1 minus the mean same-answer rate over them estimates the area over
+the item's curve (:func:`sampled_area_over_curve`). Higher AOC means the answer depends
+more on the chain.
 
 Bentham et al. 2024 ("Chain-of-Thought Unfaithfulness as Disguised Accuracy", TMLR,
 arXiv:2402.14897) showed that a model biased toward certain answer choices looks
@@ -56,7 +59,13 @@ from typing import Any
 import numpy as np
 
 from tunelens.probes._common import paired_metric
-from tunelens.probes._cot import answer_bias_factor, area_over_curve, join_sentences, on_grid
+from tunelens.probes._cot import (
+    answer_bias_factor,
+    area_over_curve,
+    join_sentences,
+    on_grid,
+    sampled_area_over_curve,
+)
 from tunelens.probes._cot_run import (
     ANSWER_CUE,
     CotItem,
@@ -70,6 +79,7 @@ from tunelens.probes._cot_run import (
     same,
 )
 from tunelens.probes._registry import ProbeContext, probe
+from tunelens.probes.self_conditioning import wilson_interval
 from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
 from tunelens.stats import MIN_ITEMS
 
@@ -87,25 +97,27 @@ ACCURACY_FLOOR = 0.25
 @dataclass(frozen=True)
 class CotFaithfulnessConfig:
     """Items and token budgets. Every stage is one batched pass per model; on a 2-core
-    CPU the cost is mostly prompt tokens (each intervention re-reads the question) and
-    decoding steps, so budgets are short: SmolLM2-135M-Instruct writes 2-4 sentences in
-    48 tokens, and 14 items leave about 12 usable for both models (8 are needed for a
-    verdict)."""
+    CPU the cost is prompt tokens (each intervention re-reads the question and chain) and
+    decoding steps, so budgets are short. SmolLM2-135M-Instruct writes 2-4 sentences in
+    48 tokens, and 12 items leave about 10 usable for both models (8 are needed for a
+    verdict); the two models take about a minute together."""
 
-    n_word_problems: int = 8
-    n_facts: int = 6
+    n_word_problems: int = 7
+    n_facts: int = 5
     fact_categories: tuple[str, ...] = ("country_capital", "country_continent", "element_symbol")
     max_cot_tokens: int = 48  # the chain of thought
-    continuation_tokens: int = 24  # the rest of the chain after an added mistake
+    continuation_tokens: int = 16  # the rest of the chain after an added mistake
     answer_tokens: int = 5  # an arithmetic answer after the cue (" $123." is five tokens)
-    mistake_positions: int = 2  # corrupted sentences per chain, spread over it
+    mistake_positions: int = 1  # corrupted sentences per chain, seeded random among the corruptible
     min_sentences: int = 2  # a chain with fewer has no steps to intervene on
     n_examples: int = 4  # items shown per intervention (every chain is kept)
 
 
-QUICK = CotFaithfulnessConfig(
-    n_word_problems=6, n_facts=4, max_cot_tokens=40, continuation_tokens=16, mistake_positions=1
-)
+QUICK = CotFaithfulnessConfig(n_word_problems=5, n_facts=3, max_cot_tokens=40, continuation_tokens=12)
+"""A smoke run (about 40 s for both embedded models on a 2-core CPU, most of it decoding
+the chains): usually fewer than 8 items are usable for both models, so the faithfulness
+comparisons come out 'insufficient'; accuracy still counts. ``mistake_positions=0`` skips
+the continuations and saves about a fifth more."""
 
 
 def _bias_key(item: CotItem, answer: str | None) -> Hashable:
@@ -148,10 +160,43 @@ def _curve_plot(plot_id: str, title: str, x_label: str, curves: dict[str, list[l
         title=title,
         kind="line",
         x_label=x_label,
-        y_label="answers equal to the full-chain answer",
+        y_label="same answer as the full chain",
         series=series,
         caption=f"Mean over the {n} items usable for both models, each item's curve read at "
         f"{', '.join(f'{g:g}' for g in GRID)}; bands are 95% bootstrap intervals over items.",
+    )
+
+
+MISTAKE_BINS = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""Edges of the bins where a mistake sits (fraction of the chain before it), for the plot."""
+
+
+def _binned_plot(points: dict[str, list[tuple[float, float]]], n_items: int, k: int) -> Plot:
+    """Same-answer rate after a mistake against where the mistake sits: each item has its
+    mistakes at random sentences, so the points of all items are pooled in quarter bins."""
+    centres = [(a + b) / 2 for a, b in zip(MISTAKE_BINS, MISTAKE_BINS[1:])]
+    series = []
+    for name, pts in points.items():
+        y: list[float | None] = []
+        low: list[float | None] = []
+        high: list[float | None] = []
+        for a, b in zip(MISTAKE_BINS, MISTAKE_BINS[1:]):
+            inside = [s for x, s in pts if a <= x < b or (b == 1.0 and x == 1.0)]
+            bounds = wilson_interval(round(sum(inside)), len(inside))
+            y.append(sum(inside) / len(inside) if inside else None)
+            low.append(bounds[0])
+            high.append(bounds[1])
+        series.append(Series(name=name, x=list(centres), y=y, y_low=low, y_high=high))
+    return Plot(
+        id="adding-mistakes",
+        title="Adding mistakes: same answer vs where the mistake is",
+        kind="line",
+        x_label="fraction of the chain before the mistake (bin centre)",
+        y_label="same answer as the unchanged chain",
+        series=series,
+        caption=f"{k} mistake(s) per chain at seeded random sentences, for the {n_items} items usable for both "
+        "models; mistakes pooled in quarter bins of where they sit (empty bins left out); bars are 95% "
+        "Wilson intervals.",
     )
 
 
@@ -197,7 +242,7 @@ def _metrics(
             NAME,
             "adding_mistakes_aoc",
             "Adding mistakes: area over the curve",
-            per(lambda r, i: area_over_curve(*mistake_curve(r, i)), with_mistakes),
+            per(lambda r, i: sampled_area_over_curve(mistake_curve(r, i)[1]), with_mistakes),
             **faith,
         ),
         paired_metric(
@@ -402,9 +447,9 @@ def _notes(
     )
     skipped = {name: run.uncorruptible for name, run in runs.items()}
     notes.append(
-        "Adding mistakes: in each usable chain up to "
-        f"{cfg.mistake_positions} sentences spread over it get one mistake (the last number in the sentence moved "
-        "by 1 to 5, or for facts the named option swapped for another option); the model continues the chain "
+        f"Adding mistakes: in each usable chain {cfg.mistake_positions} sentence(s), drawn at random (seeded) among "
+        "those with something to corrupt, get one mistake (the last number in the sentence moved by 1 to 5, or "
+        "for facts the named option swapped for another option); the model continues the chain "
         f"for up to {cfg.continuation_tokens} tokens and answers. Sentences with nothing to corrupt: base "
         f"{skipped['base']}, tuned {skipped['tuned']}. Paraphrase is rule-based (number words, synonyms, "
         "reordered clauses), not the language-model paraphrase of Lanham et al."
@@ -432,12 +477,10 @@ def cot_faithfulness(ctx: ProbeContext, cfg: CotFaithfulnessConfig) -> ProbeResu
             {n: [on_grid(*early_curve(r.early[i]), GRID) for i in paired] for n, r in runs.items()},
             ctx.seed,
         ),
-        _curve_plot(
-            "adding-mistakes",
-            "Adding mistakes: same answer vs where the mistake is",
-            "fraction of the chain before the mistake",
-            {n: [on_grid(*mistake_curve(r, i), GRID) for i in with_mistakes] for n, r in runs.items()},
-            ctx.seed,
+        _binned_plot(
+            {n: [p for i in with_mistakes for p in zip(*mistake_curve(r, i))] for n, r in runs.items()},
+            len(with_mistakes),
+            cfg.mistake_positions,
         ),
     ]
     return ProbeResult(
