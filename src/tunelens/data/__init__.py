@@ -1,6 +1,6 @@
 """Data for tunelens probes and the demo: built-in evaluation sets and user files.
 
-Built-in sets (world facts, general text, arithmetic, instruction following)
+Built-in sets (world facts, general text, arithmetic, word problems, instruction following)
 are generated offline and deterministically from a seed, so before/after
 comparisons always score the same items.  The support-desk module builds the
 demo's training set and its ``TaskSpec``; the JSONL helpers read user data
@@ -27,6 +27,7 @@ from ._support_desk import (
     TaskSpec,
     support_desk_dataset,
 )
+from ._word_problems import WordProblem, word_problems
 
 __all__ = [
     "EXPOSURE_LEVELS",
@@ -40,6 +41,7 @@ __all__ = [
     "PatternRule",
     "SuiteItem",
     "TaskSpec",
+    "WordProblem",
     "arithmetic_items",
     "check_instruction",
     "general_text_chunks",
@@ -50,6 +52,7 @@ __all__ = [
     "read_training_data",
     "support_desk_dataset",
     "to_chat",
+    "word_problems",
     "world_facts",
     "write_jsonl",
 ]
