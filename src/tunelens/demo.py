@@ -3,11 +3,12 @@
 1. Generate a deterministic training set for a fictional company's support desk: every
    answer in a house style, and point facts each seen 1, 3, 10 or 30 times.
 2. LoRA-fine-tune the embedded SmolLM2-135M-Instruct on it (CPU, a few minutes).
-3. Audit base against tuned (forgetting, facts_vs_patterns) into results.json and
-   report.html, and print what stuck, what leaked and what it cost.
+3. Audit base against tuned (forgetting, facts_vs_patterns, context, self_conditioning,
+   retrieval_heads) into results.json and report.html, and print what stuck, what leaked
+   and what it cost.
 
-Run it with ``tunelens demo`` (about 5 minutes on a 2-core CPU) or ``tunelens demo --quick``
-(under 3); ``benchmarks/demo_time.py`` measures both.
+Run it with ``tunelens demo`` (about 8.5 minutes on a 2-core CPU) or ``tunelens demo --quick``
+(about 2.5, two probes); ``benchmarks/demo_time.py`` measures both.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ from tunelens.tuning import TrainConfig, tune
 QUICK_PROBES = ("forgetting", "facts_vs_patterns")
 """The quick demo runs the two probes that tell the core story, with fewer items."""
 
+DEMO_PROBES = ("forgetting", "facts_vs_patterns", "context", "self_conditioning", "retrieval_heads")
+"""The full demo's probes: what fits its 10-minute budget on a 2-core CPU (507 s measured).
+cot_faithfulness (about a minute on the embedded model) runs in ``tunelens audit``; it
+joins the demo once the demo's budget has room for it."""
+
 
 @dataclass(frozen=True)
 class DemoConfig:
@@ -39,7 +45,7 @@ class DemoConfig:
     facts_per_level: int = 4
     n_pattern_only: int = 24
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8))
-    probes: tuple[str, ...] | None = None  # None: every registered probe
+    probes: tuple[str, ...] | None = DEMO_PROBES  # None: every registered probe
 
 
 def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
