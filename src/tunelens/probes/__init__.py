@@ -10,5 +10,6 @@ from tunelens.probes import facts_vs_patterns  # noqa: F401
 from tunelens.probes import context  # noqa: F401
 from tunelens.probes import self_conditioning  # noqa: F401
 from tunelens.probes import retrieval_heads  # noqa: F401
+from tunelens.probes import diversity  # noqa: F401
 
 __all__ = ["PROBES", "ProbeContext", "ProbeSpec", "get_probe", "probe"]
