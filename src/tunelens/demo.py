@@ -32,8 +32,8 @@ QUICK_PROBES = ("forgetting", "facts_vs_patterns")
 
 DEMO_PROBES = ("forgetting", "facts_vs_patterns", "context", "self_conditioning", "retrieval_heads")
 """The full demo's probes: what fits its 10-minute budget on a 2-core CPU (507 s measured).
-cot_faithfulness (about a minute on the embedded model) runs in ``tunelens audit``; it
-joins the demo once the demo's budget has room for it."""
+cot_faithfulness and diversity (about a minute and half a minute on the embedded model)
+run in ``tunelens audit``; they join the demo once its budget has room for them."""
 
 
 @dataclass(frozen=True)

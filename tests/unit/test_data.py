@@ -220,3 +220,18 @@ def test_generated_items_accept_a_compliant_reply() -> None:
 def test_check_instruction_rejects_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown instruction kind"):
         check_instruction(_item("shout", None), "HELLO")
+
+
+# ---------------------------------------------------------------- open prompts
+
+
+def test_open_prompts_are_fixed_distinct_and_varied_in_any_prefix() -> None:
+    from tunelens.data import OPEN_PROMPTS, open_prompts
+
+    assert len({p.id for p in OPEN_PROMPTS}) == len({p.text for p in OPEN_PROMPTS}) == len(OPEN_PROMPTS) >= 16
+    assert open_prompts(8) == list(OPEN_PROMPTS[:8]) and open_prompts() == list(OPEN_PROMPTS)
+    assert len({p.kind for p in open_prompts(8)}) == 8  # the kinds interleave
+    with pytest.raises(ValueError):
+        open_prompts(0)
+    with pytest.raises(ValueError):
+        open_prompts(len(OPEN_PROMPTS) + 1)

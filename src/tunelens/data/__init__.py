@@ -1,8 +1,8 @@
 """Data for tunelens probes and the demo: built-in evaluation sets and user files.
 
-Built-in sets (world facts, general text, arithmetic, word problems, instruction following)
-are generated offline and deterministically from a seed, so before/after
-comparisons always score the same items.  The support-desk module builds the
+Built-in sets (world facts, general text, arithmetic, word problems, instruction
+following, open prompts) are generated offline and deterministically from a seed, so
+before/after comparisons always score the same items.  The support-desk module builds the
 demo's training set and its ``TaskSpec``; the JSONL helpers read user data
 with errors that point at the offending line.
 """
@@ -20,6 +20,7 @@ from ._jsonl import (
     to_chat,
     write_jsonl,
 )
+from ._open_prompts import OPEN_PROMPTS, OpenPrompt, open_prompts
 from ._support_desk import (
     EXPOSURE_LEVELS,
     FactSpec,
@@ -33,11 +34,13 @@ __all__ = [
     "EXPOSURE_LEVELS",
     "FACT_CATEGORIES",
     "INSTRUCTION_KINDS",
+    "OPEN_PROMPTS",
     "ArithmeticItem",
     "DataError",
     "FactItem",
     "FactSpec",
     "InstructionItem",
+    "OpenPrompt",
     "PatternRule",
     "SuiteItem",
     "TaskSpec",
@@ -46,6 +49,7 @@ __all__ = [
     "check_instruction",
     "general_text_chunks",
     "instruction_items",
+    "open_prompts",
     "parse_integer",
     "read_jsonl",
     "read_suite",
