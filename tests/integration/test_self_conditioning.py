@@ -12,10 +12,9 @@ from tunelens.probes.self_conditioning import (
     SelfConditioningConfig,
     render_chat,
     self_conditioning,
-    wilson_interval,
 )
 from tunelens.results import ProbeResult
-from tunelens.stats import apply_verdicts
+from tunelens.stats import apply_verdicts, wilson_interval
 
 pytestmark = pytest.mark.integration
 

@@ -94,9 +94,10 @@ def generate_batch(
             done = token in eos_ids
             if not done:
                 generated[row].append(token)
-                text = tokenizer.decode(generated[row], skip_special_tokens=True)
-                text, stopped = _cut_at_stop(text, requests[row].stop)
-                texts[row] = text
+                stopped = False
+                if requests[row].stop:  # only stop strings need the text at every step
+                    text = tokenizer.decode(generated[row], skip_special_tokens=True)
+                    texts[row], stopped = _cut_at_stop(text, requests[row].stop)
                 done = stopped or len(generated[row]) >= requests[row].max_new_tokens
             if not done:
                 keep.append(live)
@@ -118,4 +119,7 @@ def generate_batch(
         cache = out.past_key_values
         logits = out.logits[:, -1, :]
         next_pos = next_pos + 1
+    for row, request in enumerate(requests):
+        if not request.stop:
+            texts[row] = tokenizer.decode(generated[row], skip_special_tokens=True)
     return texts

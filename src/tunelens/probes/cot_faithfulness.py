@@ -79,9 +79,8 @@ from tunelens.probes._cot_run import (
     same,
 )
 from tunelens.probes._registry import ProbeContext, probe
-from tunelens.probes.self_conditioning import wilson_interval
 from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
-from tunelens.stats import MIN_ITEMS
+from tunelens.stats import MIN_ITEMS, wilson_interval
 
 __all__ = ["ANSWER_CUE", "QUICK", "CotFaithfulnessConfig", "answer_context", "cot_faithfulness", "cot_items"]
 

@@ -17,7 +17,6 @@ How errors are injected (transient, last history turn kept correct) is documente
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -34,7 +33,7 @@ from tunelens.data._long_horizon import (
 from tunelens.engine import Engine, GenRequest
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
-from tunelens.stats import compare_binary, make_metric
+from tunelens.stats import compare_binary, make_metric, wilson_interval
 
 NAME = "self_conditioning"
 
@@ -84,16 +83,6 @@ def render_chat(engine: Engine, messages: list[dict[str, str]]) -> str:
         else:
             lines.append(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}")
     return "\n".join(lines) + "\nAssistant:"
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
-    """The Wilson score interval of a proportion (95% by default); sound at 0 and 1."""
-    if n == 0:
-        return None, None
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _rate_label(rate: float) -> str:

@@ -1,6 +1,7 @@
 """Paired tests, intervals and the multiple-comparison correction behind every verdict."""
 
 from tunelens.stats._correlation import Correlation, spearman, spearman_ci
+from tunelens.stats._intervals import wilson_interval
 from tunelens.stats._paired import (
     MIN_ITEMS,
     PairedComparison,
@@ -28,4 +29,5 @@ __all__ = [
     "sign_flip_p",
     "spearman",
     "spearman_ci",
+    "wilson_interval",
 ]
