@@ -6,6 +6,7 @@ The Python API is the product; the ``tunelens`` command is a thin shell over it:
     results = tunelens.audit("embedded:smollm2-135m-instruct", "runs/lora/adapter", out_dir="audit")
     run = tunelens.tuning("embedded:smollm2-135m-instruct", "data.jsonl", out_dir="runs/lora")
     plan = tunelens.triage("data.jsonl", out_dir="triage")  # before training: patterns vs point facts
+    table = tunelens.compare("embedded:smollm2-135m-instruct", "data.jsonl", task=task)  # lora, full, svf, retrieval
 
 Heavy dependencies (torch, transformers, peft) load on first use, so ``import tunelens`` is fast.
 """
@@ -17,10 +18,11 @@ from typing import Any
 from tunelens._version import __version__
 from tunelens.errors import TunelensError
 
-__all__ = ["TunelensError", "__version__", "audit", "load_model", "run_demo", "triage", "tune"]
+__all__ = ["TunelensError", "__version__", "audit", "compare", "load_model", "run_demo", "triage", "tune"]
 
 _LAZY = {
     "audit": ("tunelens._audit", "audit"),
+    "compare": ("tunelens.comparing", "compare"),
     "tune": ("tunelens.tuning", "tune"),
     "load_model": ("tunelens.models", "load_model"),
     "run_demo": ("tunelens.demo", "run_demo"),

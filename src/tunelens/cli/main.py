@@ -7,10 +7,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from tunelens.cli import audit_cmd, demo_cmd, report_cmd, triage_cmd, tune_cmd
+from tunelens.cli import audit_cmd, compare_cmd, demo_cmd, report_cmd, triage_cmd, tune_cmd
 from tunelens.errors import TunelensError
 
-SUBCOMMANDS = {"demo": demo_cmd, "audit": audit_cmd, "tune": tune_cmd, "triage": triage_cmd, "report": report_cmd}
+SUBCOMMANDS = {
+    "demo": demo_cmd,
+    "audit": audit_cmd,
+    "tune": tune_cmd,
+    "compare": compare_cmd,
+    "triage": triage_cmd,
+    "report": report_cmd,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ from ._support_desk import (
     TaskSpec,
     support_desk_dataset,
 )
+from ._support_desk_update import FactChange, changed_facts, support_desk_update
 from ._word_problems import WordProblem, word_problems
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ArithmeticItem",
     "DataError",
     "FactItem",
+    "FactChange",
     "FactSpec",
     "InstructionItem",
     "OpenPrompt",
@@ -51,6 +53,7 @@ __all__ = [
     "WordProblem",
     "all_general_chunks",
     "arithmetic_items",
+    "changed_facts",
     "check_instruction",
     "general_text_chunks",
     "instruction_items",
@@ -62,6 +65,7 @@ __all__ = [
     "read_training_records",
     "record_form",
     "support_desk_dataset",
+    "support_desk_update",
     "to_chat",
     "word_problems",
     "world_facts",

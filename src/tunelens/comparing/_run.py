@@ -1,0 +1,342 @@
+"""``compare``: adapt one base model to one data set in several ways and weigh each.
+
+    from tunelens import compare
+    results = compare("embedded:smollm2-135m-instruct", "data.jsonl", task=task,
+                      methods="lora,full,svf,retrieval", out_dir="runs/compare")
+
+Every method trains with the same data, seed, epochs and batch size (each at its own
+learning rate, ``COMPARE_LEARNING_RATES``), or reuses its earlier run when nothing changed;
+retrieval trains nothing and puts the data's facts in the prompt. Each is audited against
+the base with the same probes (the target task's gain; forgetting, context faithfulness
+and locality as costs). With an update (new data whose task spec changes some facts'
+values), each method takes the update the way it would in practice (a second fine-tune
+starting from the first; retrieval edits its fact sheet) and the changed facts are asked
+before and after. ``compare.json`` is saved after every method, so an interrupted
+comparison keeps the methods it finished; ``compare.html`` is written at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tunelens._audit import audit
+from tunelens._version import __version__
+from tunelens.comparing._html import write_comparison_html
+from tunelens.comparing._methods import COMPARE_LEARNING_RATES, DEFAULT_METHODS, MethodSpec, parse_methods
+from tunelens.comparing._schema import Cell, Column, ComparisonResults, MethodRow
+from tunelens.comparing._stale import edit_fact_sheet, measure_stale
+from tunelens.data import FactChange, TaskSpec, changed_facts, read_training_data
+from tunelens.engine import Engine
+from tunelens.errors import TunelensError
+from tunelens.models import LoadedModel, LoadOptions, load_model, parse_ref
+from tunelens.outdir import atomic_write_text, prepare_out_dir
+from tunelens.results import AuditResults, TrainingInfo
+from tunelens.tuning import RECIPES, TrainConfig, read_training_info, tune
+
+COMPARE_PROBES = ("facts_vs_patterns", "forgetting", "context", "locality")
+WEIGHT_PROBES = ("locality",)  # read the weights, so they say nothing of a channel
+
+COLUMNS: tuple[Column, ...] = (
+    Column(metric="facts_vs_patterns.pattern_all", label="House style on held-out prompts", side="gain"),
+    Column(metric="facts_vs_patterns.fact_recall", label="Trained facts recalled in chat", side="gain"),
+    Column(metric="forgetting.general_text_nll", label="Loss on general text", side="cost"),
+    Column(metric="forgetting.world_facts_acc", label="World facts", side="cost"),
+    Column(metric="forgetting.instruction_following_acc", label="Instruction following", side="cost"),
+    Column(metric="forgetting.arithmetic_acc", label="Arithmetic", side="cost"),
+    Column(metric="context.plain_p_s", label="Follows a counterfactual context", side="cost"),
+    Column(metric="locality.weight_relative_change", label="Weight change ‖ΔW‖/‖W‖", side="cost"),
+    Column(metric="locality.token_kl_general", label="Next-token KL on general text", side="cost"),
+)
+
+
+def compare_probe_configs(quick: bool = False) -> dict[str, Any]:
+    """The audit settings of a comparison: the demo's cuts (``quick``: the quick ones)."""
+    from tunelens.demo import demo_probe_configs
+    from tunelens.probes import PROBES
+
+    if quick:
+        return {name: PROBES[name].quick for name in COMPARE_PROBES}
+    configs = demo_probe_configs()
+    return {name: configs[name] for name in COMPARE_PROBES}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What every method shares."""
+
+    base: str
+    data: Path
+    task: TaskSpec
+    out: Path
+    seed: int
+    epochs: float
+    batch_size: int
+    learning_rates: dict[str, float]
+    quick: bool
+    probes: tuple[str, ...]
+    reply_tokens: int
+    options: LoadOptions
+    update_data: Path | None
+    changes: list[FactChange]
+    facts: Path | None  # the retrieval channel's fact sheet
+    progress: Callable[[str], None]
+
+    def config(self, recipe: str) -> TrainConfig:
+        lr = self.learning_rates.get(recipe, COMPARE_LEARNING_RATES.get(recipe, RECIPES[recipe].learning_rate))
+        return TrainConfig(epochs=self.epochs, learning_rate=lr, batch_size=self.batch_size, seed=self.seed)
+
+
+def compare(
+    base: str,
+    data: str | Path,
+    *,
+    task: TaskSpec,
+    methods: str | Sequence[str] = DEFAULT_METHODS,
+    out_dir: str | Path = "tunelens-compare",
+    update_data: str | Path | None = None,
+    update_task: TaskSpec | None = None,
+    seed: int = 0,
+    epochs: float = 1.0,
+    batch_size: int = 8,
+    learning_rates: dict[str, float] | None = None,
+    quick: bool = False,
+    probes: Sequence[str] = COMPARE_PROBES,
+    reply_tokens: int = 64,
+    options: LoadOptions = LoadOptions(),
+    progress: Callable[[str], None] = lambda message: None,
+) -> ComparisonResults:
+    """Tune (or reuse) each method on ``data``, audit each against ``base``, weigh them.
+
+    ``probes`` may narrow the audits to a subset of ``COMPARE_PROBES``; the table's columns
+    of the others stay empty. ``reply_tokens``: the budget of a reply to a changed fact."""
+    unknown = sorted(set(probes) - set(COMPARE_PROBES))
+    if unknown:
+        raise TunelensError(f"compare audits with {', '.join(COMPARE_PROBES)}; not {', '.join(unknown)}")
+    specs = parse_methods(methods if isinstance(methods, str) else ",".join(methods))
+    parse_ref(base)
+    data_path = Path(data)
+    n_examples = len(read_training_data(data_path))  # a clear error for bad data, before any work
+    if (update_data is None) != (update_task is None):
+        raise TunelensError("an update needs both its data (--update) and its task spec (--update-task)")
+    changes = changed_facts(task, update_task) if update_task is not None else []
+    if update_task is not None and not changes:
+        raise TunelensError("the update's task spec changes no fact's answer: give the changed facts' new answers")
+    if update_data is not None:
+        read_training_data(update_data)
+    for name in learning_rates or {}:
+        if name not in RECIPES:
+            raise TunelensError(f"learning rate given for unknown method '{name}'; methods: {', '.join(RECIPES)}")
+    started = time.perf_counter()
+    out = prepare_out_dir(out_dir)
+    facts = _write_fact_sheet(data_path, out) if any(not s.changes_weights for s in specs) else None
+    plan = _Plan(
+        base, data_path.resolve(), task, out.resolve(), seed, epochs, batch_size, dict(learning_rates or {}),
+        quick, tuple(probes), reply_tokens, options, Path(update_data).resolve() if update_data else None,
+        changes, facts, progress,
+    )  # fmt: skip
+    results = ComparisonResults(
+        tunelens_version=__version__,
+        created=_now(),
+        base=base,
+        data=str(data_path),
+        n_examples=n_examples,
+        task=task.name,
+        seed=seed,
+        update_data=str(update_data) if update_data else None,
+        changed_facts=[f"{c.id}: {c.old} → {c.new}" for c in changes],
+        columns=list(COLUMNS),
+    )
+    progress(f"loading the base model {base} …")
+    base_model = load_model(base, options)
+    base_stage = measure_stale(Engine(base_model), changes, "base", reply_tokens, seed) if changes else None
+    for spec in specs:
+        method_started = time.perf_counter()
+        try:
+            row = _run_method(plan, spec, base_model)
+        except TunelensError as exc:
+            progress(f"[{spec.text}] failed: {exc}")
+            row = MethodRow(method=spec.text, ref="", audit_dir="", reused=False, error=str(exc))
+        if base_stage is not None and row.stale:
+            row.stale.insert(0, base_stage)
+        row.audit_seconds = round(row.audit_seconds or time.perf_counter() - method_started, 1)
+        results.methods.append(row)
+        _label_columns(results, out)
+        _save(results, out, started)
+    _save(results, out, started)
+    write_comparison_html(results, out / "compare.html")
+    return results
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _save(results: ComparisonResults, out: Path, started: float) -> None:
+    results.seconds = round(time.perf_counter() - started, 1)
+    results.created = _now()
+    atomic_write_text(out / "compare.json", results.model_dump_json(indent=1))
+
+
+def _write_fact_sheet(data: Path, out: Path) -> Path:
+    from tunelens.models import fact_sheet
+
+    lines = fact_sheet(data)
+    if not lines:
+        raise TunelensError(f"no facts found in {data}: the retrieval method has nothing to put in the prompt")
+    path = out / "facts.txt"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _train(plan: _Plan, spec: MethodSpec, base: str, data: Path, run_dir: Path) -> tuple[str, TrainingInfo, bool]:
+    """Train ``spec`` on ``data`` from ``base`` into ``run_dir``, or reuse what is there."""
+    assert spec.recipe is not None
+    config = plan.config(spec.recipe)
+    settings = {
+        "method": spec.text,
+        "base": base,
+        "data_sha256": _sha256(data),
+        "config": dataclasses.asdict(config),
+        "extras": dataclasses.asdict(spec.extras),
+    }
+    marker = run_dir / "compare-settings.json"
+    info = read_training_info(run_dir) if run_dir.is_dir() else None
+    if info is not None and marker.is_file() and json.loads(marker.read_text()) == settings:
+        if Path(info.checkpoint).exists():
+            plan.progress(f"[{spec.text}] reusing {info.checkpoint}")
+            return info.checkpoint, info, True
+    plan.progress(f"[{spec.text}] training on {data.name} ({config.epochs:g} epoch, lr {config.learning_rate:g}) …")
+    run = tune(
+        base, data, out_dir=run_dir, method=spec.recipe, config=config, options=plan.options,
+        show_progress=False, extras=spec.extras,
+    )  # fmt: skip
+    atomic_write_text(marker, json.dumps(settings, indent=1))
+    return str(run.checkpoint.resolve()), run.training, False
+
+
+def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> MethodRow:
+    training: TrainingInfo | None = None
+    reused = False
+    if spec.recipe is not None:
+        ref, training, reused = _train(plan, spec, plan.base, plan.data, plan.out / "runs" / spec.slug)
+    else:
+        ref = f"retrieval:{plan.base}@{plan.facts}"
+    tuned = load_model(ref, plan.options)
+    configs = compare_probe_configs(plan.quick)
+    probes = [p for p in plan.probes if spec.changes_weights or p not in WEIGHT_PROBES]
+    plan.progress(f"[{spec.text}] auditing against the base ({', '.join(probes)}) …")
+    audit_dir = plan.out / "audits" / spec.slug
+    results = audit(
+        base_model, tuned, probes=probes, out_dir=audit_dir, task=plan.task, seed=plan.seed, configs=configs,
+        options=plan.options, training=training, progress=plan.progress,
+    )  # fmt: skip
+    row = MethodRow(
+        method=spec.text,
+        ref=ref,
+        audit_dir=str(audit_dir),
+        reused=reused,
+        train_seconds=training.seconds if training else None,
+        trainable_params=training.trainable_params if training else 0,
+        changes_weights=spec.changes_weights,
+        cells=_cells(results, spec),
+        audit_seconds=results.seconds,
+    )
+    if plan.changes:
+        first = measure_stale(Engine(tuned), plan.changes, "first", plan.reply_tokens, plan.seed)
+        del tuned
+        gc.collect()
+        t0 = time.perf_counter()
+        updated_ref = _update(plan, spec, ref)
+        updated = load_model(updated_ref, plan.options)
+        second = measure_stale(Engine(updated), plan.changes, "update", plan.reply_tokens, plan.seed)
+        row.update_seconds = round(time.perf_counter() - t0, 1)
+        row.stale = [first, second]
+        del updated
+    gc.collect()
+    return row
+
+
+def _update(plan: _Plan, spec: MethodSpec, first_ref: str) -> str:
+    """The model reference after the update: a second fine-tune from the first, or an edited fact sheet."""
+    if spec.recipe is None:
+        assert plan.facts is not None
+        lines = plan.facts.read_text(encoding="utf-8").splitlines()
+        edited = plan.out / "facts-updated.txt"
+        atomic_write_text(edited, "\n".join(edit_fact_sheet(lines, plan.changes)) + "\n")
+        plan.progress(f"[{spec.text}] update: the fact sheet edited ({len(plan.changes)} values)")
+        return f"retrieval:{plan.base}@{edited}"
+    assert plan.update_data is not None
+    ref, _, _ = _train(plan, spec, first_ref, plan.update_data, plan.out / "runs" / f"{spec.slug}-update")
+    return ref
+
+
+def _cells(results: AuditResults, spec: MethodSpec) -> dict[str, Cell]:
+    metrics = {f"{m.probe}.{m.name}": m for m in results.metrics()}
+    cells = {}
+    for column in COLUMNS:
+        m = metrics.get(column.metric)
+        if m is None:
+            probe = column.metric.split(".")[0]
+            reason = "no weight changed" if not spec.changes_weights and probe in WEIGHT_PROBES else "not measured"
+            cells[column.metric] = Cell(metric=column.metric, reason=reason)
+            continue
+        cells[column.metric] = Cell(
+            metric=column.metric,
+            base=m.base,
+            value=m.tuned,
+            delta=m.delta,
+            ci_low=m.ci_low,
+            ci_high=m.ci_high,
+            n=m.n,
+            verdict=str(m.verdict),
+        )
+    return cells
+
+
+def _label_columns(results: ComparisonResults, out: Path) -> None:
+    """Take each column's unit and direction from the audits (the probes own them)."""
+    for row in results.methods:
+        if not row.audit_dir or not (Path(row.audit_dir) / "results.json").is_file():
+            continue
+        from tunelens.results import load_results
+
+        metrics = {f"{m.probe}.{m.name}": m for m in load_results(Path(row.audit_dir) / "results.json").metrics()}
+        for column in results.columns:
+            m = metrics.get(column.metric)
+            if m is not None:
+                column.unit, column.higher_is_better = m.unit, m.higher_is_better
+
+
+__all__ = ["COLUMNS", "COMPARE_PROBES", "compare", "compare_probe_configs", "write_demo_inputs"]
+
+
+def write_demo_inputs(folder: str | Path, quick: bool = False, seed: int = 0) -> tuple[Path, Path, Path, Path]:
+    """The demo's support-desk data, task spec, fact update and its task spec, written to
+    ``folder``; returns their paths (data, task, update, update task). ``quick``: the quick
+    demo's data (one fact per exposure level) and two changed facts."""
+    from tunelens.data import support_desk_dataset, support_desk_update, write_jsonl
+    from tunelens.demo import demo_config
+
+    cfg = demo_config(quick=quick)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    examples, task = support_desk_dataset(cfg.facts_per_level, n_pattern_only=cfg.n_pattern_only, seed=seed)
+    update, update_task = support_desk_update(task, n_changed=2 if quick else 4, seed=seed)
+    paths = (folder / "data.jsonl", folder / "task.json", folder / "update.jsonl", folder / "update-task.json")
+    write_jsonl(paths[0], examples)
+    atomic_write_text(paths[1], json.dumps(task.to_dict(), indent=1))
+    write_jsonl(paths[2], update)
+    atomic_write_text(paths[3], json.dumps(update_task.to_dict(), indent=1))
+    return paths
