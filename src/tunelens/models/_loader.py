@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,18 @@ class LoadOptions:
 
 @dataclass
 class LoadedModel:
-    """A causal LM with its tokenizer, ready for the engine."""
+    """A causal LM with its tokenizer, ready for the engine.
+
+    ``rewrite_messages``, when set, rewrites every chat before it is rendered as a prompt
+    (the retrieval channel puts facts there); plain-text scoring does not pass through it.
+    """
 
     ref: str
     kind: str
     model: Any
     tokenizer: Any
     extra: dict[str, Any] = field(default_factory=dict)
+    rewrite_messages: Callable[[list[dict[str, str]]], list[dict[str, str]]] | None = None
 
     @property
     def device(self) -> Any:
