@@ -156,3 +156,10 @@ def test_empty_or_missing_facts_are_clear_errors(tmp_path: Path) -> None:
         read_facts(empty)
     with pytest.raises(TunelensError, match="facts file not found"):
         read_facts(tmp_path / "missing.txt")
+
+
+def test_a_channel_cannot_be_tuned(tmp_path: Path) -> None:
+    from tunelens import tune
+
+    with pytest.raises(TunelensError, match="proxy channel has no weights of its own"):
+        tune(f"proxy:{EMB}+{EMB}-{EMB}", [], out_dir=tmp_path)
