@@ -21,9 +21,17 @@ from tunelens._version import __version__
 from tunelens.data import TaskSpec
 from tunelens.engine import Engine
 from tunelens.errors import TunelensError
-from tunelens.models import LoadedModel, LoadOptions, check_same_tokenizer, load_model, model_info, parse_ref
+from tunelens.models import (
+    CHANNEL_KINDS,
+    LoadedModel,
+    LoadOptions,
+    check_same_tokenizer,
+    load_model,
+    model_info,
+    parse_ref,
+)
 from tunelens.outdir import prepare_out_dir
-from tunelens.probes import PROBES, ProbeContext, get_probe
+from tunelens.probes import PROBES, ProbeContext, ProbeSpec, get_probe
 from tunelens.report import write_report
 from tunelens.results import AuditResults, ProbeResult, TrainingInfo, save_results
 from tunelens.stats import apply_verdicts
@@ -81,7 +89,8 @@ def audit(
     for spec in specs:
         config = (configs or {}).get(spec.name) or (spec.quick if quick else spec.config_type())
         t0 = time.perf_counter()
-        result: ProbeResult = spec.run(ctx, config)
+        skip = _not_applicable(spec, (base_model, tuned_model))
+        result: ProbeResult = ProbeResult(name=spec.name, notes=[skip]) if skip else spec.run(ctx, config)
         result = result.model_copy(
             update={
                 "title": spec.title,
@@ -97,6 +106,19 @@ def audit(
         save_results(results, out / "results.json")
     write_report(results, out / "report.html")
     return results
+
+
+def _not_applicable(spec: ProbeSpec, models: Sequence[LoadedModel]) -> str:
+    """Why ``spec`` cannot run on this pair ('' when it can): a probe that reads weights or
+    attention has nothing to read in a channel, which changes no weight."""
+    channels = [m for m in models if m.kind in CHANNEL_KINDS]
+    if not spec.needs_weights or not channels:
+        return ""
+    which = channels[0]
+    return (
+        f"does not apply: {which.ref} is a {which.kind} channel, which changes no weight, and this probe "
+        f"reads {spec.needs_weights}; audit a weight fine-tune to see where a change sits"
+    )
 
 
 def _finish(results: AuditResults, started: float) -> None:

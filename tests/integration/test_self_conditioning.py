@@ -10,7 +10,6 @@ from tunelens.probes._registry import PROBES, ProbeContext
 from tunelens.probes.self_conditioning import (
     FLOOR,
     SelfConditioningConfig,
-    render_chat,
     self_conditioning,
 )
 from tunelens.results import ProbeResult
@@ -72,7 +71,7 @@ def test_render_chat_uses_the_template_or_plain_turns(tiny_loaded) -> None:
         {"role": "assistant", "content": "Sum: 3"},
         {"role": "user", "content": "river"},
     ]
-    text = render_chat(engine, messages)
+    text = engine.chat_messages(messages)
     assert text.index("apple") < text.index("Sum: 3") < text.index("river")
     assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
 
@@ -80,13 +79,14 @@ def test_render_chat_uses_the_template_or_plain_turns(tiny_loaded) -> None:
 def test_render_chat_without_a_template_falls_back_to_plain_turns() -> None:
     from types import SimpleNamespace
 
-    engine = SimpleNamespace(tokenizer=SimpleNamespace(chat_template=None))
+    tokenizer = SimpleNamespace(chat_template=None, pad_token_id=0)
+    engine = Engine(SimpleNamespace(model=None, tokenizer=tokenizer, rewrite_messages=None))  # type: ignore[arg-type]
     messages = [
         {"role": "system", "content": "S"},
         {"role": "user", "content": "a"},
         {"role": "assistant", "content": "Sum: 1"},
     ]
-    text = render_chat(engine, messages + [{"role": "user", "content": "b"}])  # type: ignore[arg-type]
+    text = engine.chat_messages(messages + [{"role": "user", "content": "b"}])
     assert text == "S\n\nUser: a\nAssistant: Sum: 1\nUser: b\nAssistant:"
 
 

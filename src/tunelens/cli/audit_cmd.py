@@ -13,8 +13,11 @@ from tunelens.probes import PROBES
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="audit a tuned model against its base", description=__doc__)
-    p.add_argument("base", help="base model reference (embedded:NAME, .gguf, directory, hub id)")
-    p.add_argument("tuned", help="tuned model reference (also a PEFT adapter directory)")
+    p.add_argument("base", help="base model reference (embedded:NAME, .gguf, directory, hub id, proxy:, retrieval:)")
+    p.add_argument(
+        "tuned",
+        help="tuned model reference (also a PEFT adapter directory, proxy:LARGE+TUNED-BASE or retrieval:MODEL@FACTS)",
+    )
     p.add_argument("--probes", help=f"comma-separated subset of: {', '.join(PROBES)}")
     p.add_argument("--out", default="tunelens-out", help="output directory (default: tunelens-out)")
     p.add_argument("--task", help="task spec JSON of the fine-tune (patterns, held-out prompts, facts)")

@@ -67,10 +67,25 @@ class Engine:
     def chat_prompt(self, user: str, system: str | None = None) -> str:
         """The prompt text a chat model sees for one user turn, ready for the assistant."""
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        return self.chat_messages(messages)
+
+    def chat_messages(self, messages: Sequence[dict[str, str]]) -> str:
+        """A chat as prompt text, ready for the assistant's reply: the tokenizer's chat template
+        when it has one, else plain "User:/Assistant:" lines. Every chat prompt a probe builds
+        goes through here, so a prompt channel (retrieval) sees it first."""
+        rewrite = self.loaded.rewrite_messages
+        chat = [dict(m) for m in messages]
+        if rewrite is not None:
+            chat = rewrite(chat)
         if getattr(self.tokenizer, "chat_template", None):
-            return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
-        prefix = f"{system}\n\n" if system else ""
-        return f"{prefix}User: {user}\nAssistant:"
+            return str(self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
+        lines: list[str] = []
+        for m in chat:
+            if m["role"] == "system":
+                lines.append(f"{m['content']}\n")
+            else:
+                lines.append(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}")
+        return "\n".join(lines) + "\nAssistant:"
 
     def encode(self, text: str) -> list[int]:
         """Token ids of a context; special tokens are added unless the text already starts with BOS."""

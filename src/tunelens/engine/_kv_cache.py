@@ -74,7 +74,9 @@ class ReservedLayer(DynamicLayer):
 
 def reserve(cache: Any, steps: int) -> Any:
     """Give every initialised full-attention layer of ``cache`` room for ``steps`` more
-    positions; returns the same cache object."""
+    positions; returns the same cache object. A proxy's cache reserves in each of its parts."""
+    for part in getattr(cache, "caches", ()):
+        reserve(part, steps)
     layers = getattr(cache, "layers", None)
     if layers is None or steps <= 0:
         return cache

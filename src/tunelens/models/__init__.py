@@ -1,4 +1,5 @@
-"""Model references and loading: embedded packages, GGUF, directories, hub ids, adapters, SVF checkpoints."""
+"""Model references and loading: embedded packages, GGUF, directories, hub ids, adapters, SVF checkpoints,
+and two channels that change no weight (proxy-tuning and retrieval)."""
 
 from tunelens.models._embedded import EMBEDDED
 from tunelens.models._info import check_same_tokenizer, model_info, tokenizer_fingerprint
@@ -10,21 +11,30 @@ from tunelens.models._loader import (
     load_model,
     load_tokenizer,
 )
-from tunelens.models._refs import DEFAULT_MODEL, SVF_VECTORS, ModelRef, parse_ref
+from tunelens.models._proxy import shared_vocab_size
+from tunelens.models._refs import CHANNEL_KINDS, DEFAULT_MODEL, SVF_VECTORS, ModelRef, parse_ref
+from tunelens.models._retrieval import BM25, FactRetriever, fact_sheet, read_facts, write_fact_sheet
 
 __all__ = [
     "ADAPTER_META",
+    "BM25",
+    "CHANNEL_KINDS",
     "DEFAULT_MODEL",
     "EMBEDDED",
+    "FactRetriever",
     "SVF_VECTORS",
     "LoadOptions",
     "LoadedModel",
     "ModelRef",
     "check_same_tokenizer",
+    "fact_sheet",
     "gguf_cache_path",
     "load_model",
     "load_tokenizer",
     "model_info",
     "parse_ref",
+    "read_facts",
+    "shared_vocab_size",
     "tokenizer_fingerprint",
+    "write_fact_sheet",
 ]

@@ -18,6 +18,22 @@ def tokenizer_fingerprint(tokenizer: object) -> str:
     return digest.hexdigest()[:16]
 
 
+def channel_description(loaded: LoadedModel) -> str:
+    """One line on what a channel is made of (proxy, retrieval); '' for a model with its own weights."""
+    extra = loaded.extra
+    if loaded.kind == "proxy":
+        return (
+            f"proxy-tuning (Liu et al. 2024): logits of {extra['large']} + {extra['alpha']:g} x "
+            f"({extra['tuned']} - {extra['small']}); parameters: the three models together"
+        )
+    if loaded.kind == "retrieval":
+        return (
+            f"retrieval: the weights of {extra['model']}; the top facts of {extra['n_facts']} in "
+            f"{extra['facts_file']} are put in every chat prompt"
+        )
+    return ""
+
+
 def model_info(loaded: LoadedModel) -> ModelInfo:
     config = loaded.model.config
     return ModelInfo(
@@ -28,6 +44,7 @@ def model_info(loaded: LoadedModel) -> ModelInfo:
         n_heads=int(getattr(config, "num_attention_heads", 0) or 0),
         dtype=str(next(loaded.model.parameters()).dtype).replace("torch.", ""),
         tokenizer_fingerprint=tokenizer_fingerprint(loaded.tokenizer),
+        channel=channel_description(loaded),
     )
 
 

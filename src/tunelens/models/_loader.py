@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,18 @@ class LoadOptions:
 
 @dataclass
 class LoadedModel:
-    """A causal LM with its tokenizer, ready for the engine."""
+    """A causal LM with its tokenizer, ready for the engine.
+
+    ``rewrite_messages``, when set, rewrites every chat before it is rendered as a prompt
+    (the retrieval channel puts facts there); plain-text scoring does not pass through it.
+    """
 
     ref: str
     kind: str
     model: Any
     tokenizer: Any
     extra: dict[str, Any] = field(default_factory=dict)
+    rewrite_messages: Callable[[list[dict[str, str]]], list[dict[str, str]]] | None = None
 
     @property
     def device(self) -> Any:
@@ -157,6 +163,8 @@ def load_tokenizer(text: str, options: LoadOptions = LoadOptions()) -> Any:
     ref = parse_ref(text)
     if ref.kind in ("adapter", "svf"):
         return load_tokenizer(_adapter_base(Path(ref.target)), options)
+    if ref.kind in ("proxy", "retrieval"):  # the text is the large base's (proxy) or the model's
+        return load_tokenizer(ref.parts[0], options)
     if ref.kind in ("embedded", "gguf"):
         gguf = EMBEDDED[ref.target]() if ref.kind == "embedded" else Path(ref.target)
         source = _gguf_tokenizer_dir(gguf)
@@ -199,6 +207,10 @@ def load_model(text: str, options: LoadOptions = LoadOptions()) -> LoadedModel:
         return _load_adapter(ref, options)
     if ref.kind == "svf":
         return _load_svf(ref, options)
+    if ref.kind == "proxy":
+        return _load_proxy(ref, options)
+    if ref.kind == "retrieval":
+        return _load_retrieval(ref, options)
     source = _local_dir(ref)
     try:
         model = AutoModelForCausalLM.from_pretrained(
@@ -250,3 +262,31 @@ def _load_svf(ref: ModelRef, options: LoadOptions) -> LoadedModel:
     merge_svf(base.model, vectors, max_mult)
     extra = {"base_ref": base_ref}
     return LoadedModel(ref=ref.text, kind="svf", model=base.model, tokenizer=base.tokenizer, extra=extra)
+
+
+def _load_proxy(ref: ModelRef, options: LoadOptions) -> LoadedModel:
+    """Proxy-tuning (Liu et al. 2024): the large base steered by a small tuned/base pair."""
+    from tunelens.models._proxy import build_proxy
+
+    large, tuned, small = (load_model(part, options) for part in ref.parts)
+    model = build_proxy(large, tuned, small, ref.alpha, ref.parts)
+    extra = {"large": ref.parts[0], "tuned": ref.parts[1], "small": ref.parts[2], "alpha": ref.alpha}
+    return LoadedModel(ref=ref.text, kind="proxy", model=model, tokenizer=large.tokenizer, extra=extra)
+
+
+def _load_retrieval(ref: ModelRef, options: LoadOptions) -> LoadedModel:
+    """A model's own weights, with the facts of FACTS retrieved into every chat prompt."""
+    from tunelens.models._retrieval import FactRetriever, read_facts
+
+    model_ref, facts_file = ref.parts
+    retriever = FactRetriever(read_facts(facts_file))
+    inner = load_model(model_ref, options)
+    extra = {**inner.extra, "model": model_ref, "facts_file": facts_file, "n_facts": len(retriever.facts)}
+    return LoadedModel(
+        ref=ref.text,
+        kind="retrieval",
+        model=inner.model,
+        tokenizer=inner.tokenizer,
+        extra=extra,
+        rewrite_messages=retriever,
+    )

@@ -42,21 +42,26 @@ class ProbeSpec:
     quick: Any  # the config used by --quick
     run: Callable[[ProbeContext, Any], ProbeResult]
     needs_task: bool = False
+    needs_weights: str = ""  # what the probe reads besides outputs ("weights", "attention"); channels have none
 
 
 PROBES: dict[str, ProbeSpec] = {}
 
 
 def probe(
-    name: str, *, title: str, config: type, quick: Any, needs_task: bool = False
+    name: str, *, title: str, config: type, quick: Any, needs_task: bool = False, needs_weights: str = ""
 ) -> Callable[[Callable[[ProbeContext, Any], ProbeResult]], Callable[[ProbeContext, Any], ProbeResult]]:
-    """Register a probe function under ``name``; its docstring becomes the description."""
+    """Register a probe function under ``name``; its docstring becomes the description.
+
+    ``needs_weights`` names what the probe reads of the model itself (its weights, its
+    attention); the audit skips such a probe on a channel (proxy, retrieval), which has none
+    of its own."""
 
     def register(fn: Callable[[ProbeContext, Any], ProbeResult]) -> Callable[[ProbeContext, Any], ProbeResult]:
         if name in PROBES:
             raise ValueError(f"probe '{name}' registered twice")
         description = " ".join((fn.__doc__ or "").split())
-        PROBES[name] = ProbeSpec(name, title, description, config, quick, fn, needs_task)
+        PROBES[name] = ProbeSpec(name, title, description, config, quick, fn, needs_task, needs_weights)
         return fn
 
     return register

@@ -274,7 +274,13 @@ def _fact_items(facts: list, answers: dict[str, list[str]], first: dict[str, lis
     ]
 
 
-@probe(NAME, title="Locality: where the change sits", config=LocalityConfig, quick=QUICK)
+@probe(
+    NAME,
+    title="Locality: where the change sits",
+    config=LocalityConfig,
+    quick=QUICK,
+    needs_weights="the weights and hidden states of both models",
+)
 def locality(ctx: ProbeContext, cfg: LocalityConfig) -> ProbeResult:
     """Where in the network the fine-tune changed the model: per-layer relative weight change,
     effective rank and share of ‖ΔW‖² (from LoRA factors for adapters), linear CKA between

@@ -308,7 +308,13 @@ def _notes(runs: dict[str, ModelRun], abl: dict[str, Ablation], cfg: RetrievalHe
     return notes
 
 
-@probe(NAME, title="Retrieval heads", config=RetrievalHeadsConfig, quick=QUICK)
+@probe(
+    NAME,
+    title="Retrieval heads",
+    config=RetrievalHeadsConfig,
+    quick=QUICK,
+    needs_weights="the attention of each head",
+)
 def retrieval_heads(ctx: ProbeContext, cfg: RetrievalHeadsConfig) -> ProbeResult:
     """Needle-in-a-haystack retrieval and the attention heads that copy the needle (Wu et al.
     2024): per-head retrieval scores of both models, needle accuracy, the overlap of the

@@ -30,7 +30,7 @@ from tunelens.data._long_horizon import (
     n_errors,
     shown_sums,
 )
-from tunelens.engine import Engine, GenRequest
+from tunelens.engine import GenRequest
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
 from tunelens.stats import compare_binary, make_metric, wilson_interval
@@ -71,20 +71,6 @@ class SelfConditioningConfig:
 QUICK = SelfConditioningConfig(n_episodes=8)
 
 
-def render_chat(engine: Engine, messages: list[dict[str, str]]) -> str:
-    """A multi-turn chat as prompt text, ready for the assistant's reply: the tokenizer's
-    chat template when it has one, else plain "User:/Assistant:" lines."""
-    if getattr(engine.tokenizer, "chat_template", None):
-        return str(engine.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
-    lines: list[str] = []
-    for m in messages:
-        if m["role"] == "system":
-            lines.append(f"{m['content']}\n")
-        else:
-            lines.append(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}")
-    return "\n".join(lines) + "\nAssistant:"
-
-
 def _rate_label(rate: float) -> str:
     return f"{rate:.0%} errors"
 
@@ -115,7 +101,7 @@ def self_conditioning(ctx: ProbeContext, cfg: SelfConditioningConfig) -> ProbeRe
     right: dict[str, list[bool]] = {}
     for name, engine in ctx.engines():
         ctx.progress(f"self_conditioning: {name} model, {len(cells)} histories")
-        prompts = [render_chat(engine, chat_messages(ep, rate)) for rate, ep in cells]
+        prompts = [engine.chat_messages(chat_messages(ep, rate)) for rate, ep in cells]
         replies[name] = engine.generate([GenRequest(p, cfg.max_new_tokens) for p in prompts])
         right[name] = [read_sum(r) == ep.target for r, (_, ep) in zip(replies[name], cells)]
 

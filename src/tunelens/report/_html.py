@@ -57,6 +57,8 @@ def _model_card(role: str, info: ModelInfo) -> str:
         info.dtype,
     ]
     details = escape(" \u00b7 ".join(bits))
+    if info.channel:
+        details += f"<br>{escape(info.channel)}"
     return f'<div class="model {role}">{role} <b>{escape(info.ref)}</b><br>{details}</div>'
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Verdict(str, Enum):
@@ -142,12 +142,17 @@ class ModelInfo(_Model):
     """Which model was audited."""
 
     ref: str = Field(description="The model reference as the user gave it.")
-    kind: str = Field(description="embedded, gguf, directory, hub, adapter or proxy.")
+    kind: str = Field(description="embedded, gguf, directory, hub, adapter, svf, proxy or retrieval.")
     n_params: int
     n_layers: int
     n_heads: int
     dtype: str
     tokenizer_fingerprint: str = Field(description="Hash of the vocabulary, to show both models share it.")
+    channel: str = Field(
+        default="",
+        description="For a model that changes no weight (proxy, retrieval): what it is made of; empty "
+        "otherwise and before schema 1.2.",
+    )
 
 
 class TrainingInfo(_Model):

@@ -93,12 +93,7 @@ def forecast(
 
 def _chat_context(engine: Engine, before: Sequence[dict]) -> str:
     """The prompt text a chat model sees before the trained reply (empty for a text record)."""
-    if not before:
-        return ""
-    if getattr(engine.tokenizer, "chat_template", None):
-        return str(engine.tokenizer.apply_chat_template(list(before), tokenize=False, add_generation_prompt=True))
-    turns = [f"{m['role'].capitalize()}: {m['content']}" for m in before]
-    return "\n".join(turns) + "\nAssistant:"
+    return engine.chat_messages(before) if before else ""
 
 
 def prior_request(example: Example, mention: Mention, prompt: str) -> LLRequest | None:

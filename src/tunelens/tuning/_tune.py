@@ -25,7 +25,7 @@ from typing import Any
 
 from tunelens.data import read_training_data
 from tunelens.errors import TunelensError
-from tunelens.models import LoadOptions, load_model
+from tunelens.models import CHANNEL_KINDS, LoadOptions, load_model, parse_ref
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.results import TrainingInfo
 from tunelens.tuning._mix import mix_general, n_general_for
@@ -95,6 +95,8 @@ def tune(
     if method not in RECIPES:
         raise TunelensError(f"unknown tuning method '{method}'; available: {', '.join(RECIPES)}")
     recipe = RECIPES[method]
+    if (kind := parse_ref(base).kind) in CHANNEL_KINDS:
+        raise TunelensError(f"cannot tune '{base}': a {kind} channel has no weights of its own; tune its model instead")
     chosen = _recipe_options(recipe, recipe_options or {})
     extras.check(recipe, base)
     conversations = read_training_data(data) if isinstance(data, (str, Path)) else [list(c) for c in data]
