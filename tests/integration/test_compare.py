@@ -42,7 +42,7 @@ def compared(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, inp
         str(tiny_model_dir),
         inputs["data"],
         task=inputs["task"],
-        methods="lora,svf",
+        methods="lora,svf,retrieval",
         out_dir=out,
         update_data=inputs["update"],
         update_task=inputs["update_task"],
@@ -58,10 +58,10 @@ def compared(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, inp
 
 def test_every_method_is_trained_audited_and_updated(compared, inputs: dict) -> None:
     out, results = compared
-    assert [row.method for row in results.methods] == ["lora", "svf"]
+    assert [row.method for row in results.methods] == ["lora", "svf", "retrieval"]
     changes = changed_facts(inputs["task"], inputs["update_task"])
     assert results.changed_facts == [f"{c.id}: {c.old} → {c.new}" for c in changes]
-    for row in results.methods:
+    for row in results.methods[:2]:
         assert row.error == ""
         assert (Path(row.audit_dir) / "results.json").is_file()
         cells = row.cells
@@ -77,6 +77,14 @@ def test_every_method_is_trained_audited_and_updated(compared, inputs: dict) -> 
         update_info = json.loads((out / "runs" / f"{row.method}-update" / "training.json").read_text())
         meta = json.loads((Path(update_info["checkpoint"]) / "tunelens.json").read_text())
         assert meta["base_ref"] == row.ref
+    retrieval = results.methods[2]
+    assert retrieval.error == "" and not retrieval.changes_weights and retrieval.trainable_params == 0
+    assert retrieval.cells["locality.weight_relative_change"].reason == "no weight changed"
+    assert [s.stage for s in retrieval.stale] == ["base", "first", "update"]
+    sheet, edited = (out / "facts.txt").read_text(), (out / "facts-updated.txt").read_text()
+    for change in changes:
+        assert change.old in sheet and change.old not in edited and change.new in edited
+    assert retrieval.ref.startswith("retrieval:") and retrieval.stale[2].ref.endswith("facts-updated.txt")
     saved = load_comparison(out / "compare.json")
     assert saved == results
     page = (out / "compare.html").read_text()

@@ -38,11 +38,11 @@ from tunelens.engine import Engine
 from tunelens.errors import TunelensError
 from tunelens.models import LoadedModel, LoadOptions, load_model, parse_ref
 from tunelens.outdir import atomic_write_text, prepare_out_dir
+from tunelens.probes import PROBES
 from tunelens.results import AuditResults, TrainingInfo
 from tunelens.tuning import RECIPES, TrainConfig, read_training_info, tune
 
 COMPARE_PROBES = ("facts_vs_patterns", "forgetting", "context", "locality")
-WEIGHT_PROBES = ("locality",)  # read the weights, so they say nothing of a channel
 
 COLUMNS: tuple[Column, ...] = (
     Column(metric="facts_vs_patterns.pattern_all", label="House style on held-out prompts", side="gain"),
@@ -190,14 +190,10 @@ def _save(results: ComparisonResults, out: Path, started: float) -> None:
 
 
 def _write_fact_sheet(data: Path, out: Path) -> Path:
-    from tunelens.models import fact_sheet
+    """The retrieval method's FACTS file: the data's fact sentences, one a line (editable)."""
+    from tunelens.models import write_fact_sheet
 
-    lines = fact_sheet(data)
-    if not lines:
-        raise TunelensError(f"no facts found in {data}: the retrieval method has nothing to put in the prompt")
-    path = out / "facts.txt"
-    atomic_write_text(path, "\n".join(lines) + "\n")
-    return path
+    return write_fact_sheet(data, out / "facts.txt")
 
 
 def _train(plan: _Plan, spec: MethodSpec, base: str, data: Path, run_dir: Path) -> tuple[str, TrainingInfo, bool]:
@@ -235,7 +231,8 @@ def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> Metho
         ref = f"retrieval:{plan.base}@{plan.facts}"
     tuned = load_model(ref, plan.options)
     configs = compare_probe_configs(plan.quick)
-    probes = [p for p in plan.probes if spec.changes_weights or p not in WEIGHT_PROBES]
+    # A channel's audit records the probes that read weights as not applying.
+    probes = list(plan.probes)
     plan.progress(f"[{spec.text}] auditing against the base ({', '.join(probes)}) …")
     audit_dir = plan.out / "audits" / spec.slug
     results = audit(
@@ -289,7 +286,9 @@ def _cells(results: AuditResults, spec: MethodSpec) -> dict[str, Cell]:
         m = metrics.get(column.metric)
         if m is None:
             probe = column.metric.split(".")[0]
-            reason = "no weight changed" if not spec.changes_weights and probe in WEIGHT_PROBES else "not measured"
+            reason = "not measured"
+            if not spec.changes_weights and PROBES[probe].needs_weights:
+                reason = "no weight changed"
             cells[column.metric] = Cell(metric=column.metric, reason=reason)
             continue
         cells[column.metric] = Cell(
