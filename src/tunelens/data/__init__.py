@@ -31,6 +31,7 @@ from ._support_desk import (
     TaskSpec,
     support_desk_dataset,
 )
+from ._task_spec import KeywordSpec
 from ._word_problems import WordProblem, word_problems
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "FactItem",
     "FactSpec",
     "InstructionItem",
+    "KeywordSpec",
     "OpenPrompt",
     "PatternRule",
     "SuiteItem",
