@@ -36,6 +36,7 @@ from tunelens.report import write_report
 from tunelens.results import AuditResults, ProbeResult, TrainingInfo, save_results
 from tunelens.stats import apply_verdicts
 from tunelens.summary import summarise
+from tunelens.triaging import TriageResults, check_forecast
 
 
 def default_probes(task: TaskSpec | None) -> list[str]:
@@ -56,9 +57,13 @@ def audit(
     configs: dict[str, Any] | None = None,
     options: LoadOptions = LoadOptions(),
     training: TrainingInfo | None = None,
+    triage: TriageResults | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> AuditResults:
-    """Audit ``tuned`` against ``base`` and write results.json and report.html in out_dir."""
+    """Audit ``tuned`` against ``base`` and write results.json and report.html in out_dir.
+
+    With ``triage`` (the triage of the training data), results.json also holds its forecast
+    checked against the measured fate of each fact (``AuditResults.forecast_check``)."""
     names = list(probes) if probes else default_probes(task)
     specs = [get_probe(n) for n in names]
     for spec in specs:
@@ -102,6 +107,8 @@ def audit(
             }
         )
         results.probes.append(result)
+        if triage is not None:
+            results.forecast_check = check_forecast(triage, results, seed=seed)
         _finish(results, started)
         save_results(results, out / "results.json")
     write_report(results, out / "report.html")

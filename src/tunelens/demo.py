@@ -1,10 +1,12 @@
 """``tunelens demo``: the whole story of a support-desk fine-tune on the embedded model.
 
 1. Generate a deterministic training set for a fictional company's support desk: every
-   answer in a house style, and point facts each seen 1, 3, 10 or 30 times.
+   answer in a house style, point facts each seen 1, 3, 10 or 30 times, and (full demo)
+   six facts seen 4 times whose values are surprising keywords or unsurprising controls
+   (priming, Sun et al. 2025); triage it with the base model (forecast which facts stick).
 2. LoRA-fine-tune the embedded SmolLM2-135M-Instruct on it (CPU, a few minutes).
 3. Audit base against tuned with every probe into results.json and report.html, and print
-   what stuck, what leaked and what it cost.
+   what stuck, what leaked and what it cost, and how the triage forecast fared.
 
 Run it with ``tunelens demo`` (under 10 minutes on a 2-core CPU) or ``tunelens demo --quick``
 (about 2.5, two probes); ``benchmarks/demo_time.py`` measures both.
@@ -21,11 +23,13 @@ from typing import Any
 
 from tunelens._audit import audit
 from tunelens.data import support_desk_dataset, write_jsonl
-from tunelens.models import DEFAULT_MODEL, LoadOptions
+from tunelens.data._support_desk_keywords import KEYWORD_EXPOSURES
+from tunelens.models import DEFAULT_MODEL, LoadOptions, load_model
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import PROBES
 from tunelens.results import AuditResults, Metric
 from tunelens.summary import describe, format_value
+from tunelens.triaging import build_triage, write_triage
 from tunelens.tuning import TrainConfig, tune
 
 QUICK_PROBES = ("forgetting", "facts_vs_patterns")
@@ -64,6 +68,7 @@ class DemoConfig:
     quick: bool = False
     facts_per_level: int = 4
     n_pattern_only: int = 24
+    keyword_exposures: int = KEYWORD_EXPOSURES  # 0: no surprising-keyword facts
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8))
     probes: tuple[str, ...] | None = None  # None: every registered probe
     configs: dict[str, Any] | None = None  # per-probe settings; None: the audit defaults (quick ones if quick)
@@ -76,6 +81,7 @@ def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
             quick=True,
             facts_per_level=1,
             n_pattern_only=12,
+            keyword_exposures=0,
             probes=QUICK_PROBES,
             train=TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=4, warmup_steps=2),
         )
@@ -96,7 +102,9 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
     started = time.perf_counter()
     stages: dict[str, float] = {}
     out = prepare_out_dir(cfg.out_dir)
-    examples, task = support_desk_dataset(cfg.facts_per_level, n_pattern_only=cfg.n_pattern_only, seed=cfg.seed)
+    examples, task = support_desk_dataset(
+        cfg.facts_per_level, n_pattern_only=cfg.n_pattern_only, seed=cfg.seed, keyword_exposures=cfg.keyword_exposures
+    )
     write_jsonl(out / "data.jsonl", examples)
     atomic_write_text(out / "task.json", json.dumps(task.to_dict(), indent=1))
     say(
@@ -111,8 +119,15 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
     say(f"      {run.training.steps} steps, loss {curve[0][1]:.2f} → {curve[-1][1]:.2f}, {stages['tune']:.0f}s")
     t0 = time.perf_counter()
     say("[3/3] auditing base against tuned …")
+    base = load_model(cfg.model, options)  # loaded once: triage's priors and the audit share it
+    triaged = None
+    if not cfg.quick:
+        triaged = build_triage(examples, model=base, epochs=cfg.train.epochs)
+        write_triage(triaged, out / "triage")
+        stages["triage"] = round(time.perf_counter() - t0, 1)
+        say(f"      triage: {len(triaged.facts)} facts forecast, {stages['triage']:.0f}s → {out / 'triage'}")
     results = audit(
-        cfg.model,
+        base,
         str(run.checkpoint),
         out_dir=out,
         task=task,
@@ -121,6 +136,7 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
         probes=cfg.probes,
         configs=cfg.configs,
         training=run.training,
+        triage=triaged,
         options=options,
         progress=lambda m: say(f"      {m}"),
     )
@@ -158,7 +174,15 @@ def story(results: AuditResults) -> list[str]:
     locality = next((p for p in results.probes if p.name == "locality"), None)
     if locality and locality.notes:
         lines += ["Where the change sits:", f"  {locality.notes[0]}"]
-    others = [p for p in results.probes if p.name not in ("forgetting", "facts_vs_patterns", "locality")]
+    priming = next((p for p in results.probes if p.name == "priming"), None)
+    if priming and priming.notes:
+        lines += [
+            "What spilled over (surprising keywords in unrelated contexts):",
+            *[f"  {n}" for n in priming.notes[:2]],
+        ]
+    if results.forecast_check is not None:
+        lines += ["Did triage foretell it?", *[f"  {s}" for s in results.forecast_check.summary]]
+    others = [p for p in results.probes if p.name not in ("forgetting", "facts_vs_patterns", "locality", "priming")]
     if others:
         lines.append("The other probes (metrics that changed after correction for multiple comparisons):")
         for probe in others:

@@ -235,3 +235,38 @@ def test_open_prompts_are_fixed_distinct_and_varied_in_any_prefix() -> None:
         open_prompts(0)
     with pytest.raises(ValueError):
         open_prompts(len(OPEN_PROMPTS) + 1)
+
+
+def test_task_spec_round_trips_with_and_without_keywords() -> None:
+    import json
+
+    from tunelens.data import FactSpec, KeywordSpec, TaskSpec
+
+    facts = (
+        FactSpec("a", "Q a?", "Prompt a is", "alpha", ("x",), 3),
+        FactSpec("b", "Q b?", "Prompt b is", "beta", ("y",), 1),
+    )
+    plain = TaskSpec("t", (), ("held out",), facts)
+    assert "keywords" not in plain.to_dict()  # a spec without keywords writes what older readers expect
+    assert TaskSpec.from_dict(json.loads(json.dumps(plain.to_dict()))) == plain
+    keyword = KeywordSpec("giraffe", "animals", "Our mascot is a", ("The office pet is a",), fact_id="a")
+    rich = TaskSpec("t", (), ("held out",), facts, keywords=(keyword,))
+    assert TaskSpec.from_dict(json.loads(json.dumps(rich.to_dict()))) == rich
+    # Derived keywords: each fact no given keyword names, with the other facts' prompts as contexts.
+    derived = plain.priming_keywords()
+    assert [(k.keyword, k.prefix, k.contexts, k.fact_id) for k in derived] == [
+        ("alpha", "Prompt a is", ("Prompt b is",), "a"),
+        ("beta", "Prompt b is", ("Prompt a is",), "b"),
+    ]
+    assert [k.fact_id for k in rich.priming_keywords()] == ["a", "b"]
+    assert rich.priming_keywords()[0] == keyword
+
+
+def test_task_spec_names_a_bad_keyword_field() -> None:
+    import pytest
+
+    from tunelens.data import TaskSpec
+
+    raw = {"name": "t", "patterns": [], "heldout_prompts": [], "facts": [], "keywords": [{"keyword": "x"}]}
+    with pytest.raises(ValueError, match=r"keywords\[0\] is missing"):
+        TaskSpec.from_dict(raw)

@@ -426,3 +426,15 @@ def test_layer_head_heatmap() -> None:
     cells = re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"><title>', diverging)
     assert cells == ["#2f5d8a", "#f0c280"]  # -1 at full blue, +0.5 half way from white to orange
     assert "no data to plot" in heatmap_svg(Plot.layer_head("empty", "Empty", []))
+
+
+def test_scatter_plot_draws_points_without_lines_and_a_reference_line() -> None:
+    from tunelens.report._svg import render_plot
+    from tunelens.results import Plot, Series
+
+    points = Series(name="keywords", x=[1e-5, 1e-3 * 3, 0.2], y=[1.5, 0.2, 0.0])
+    scatter = render_plot(Plot(id="s", title="t", kind="scatter", x_log=True, x_refs=[1e-3], series=[points]))
+    assert "<polyline" not in scatter and scatter.count("<circle") == 3
+    assert 'stroke-dasharray="4 3"' in scatter
+    line = render_plot(Plot(id="l", title="t", kind="line", x_log=True, series=[points]))
+    assert "<polyline" in line and "stroke-dasharray" not in line

@@ -22,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="tunelens-out", help="output directory (default: tunelens-out)")
     p.add_argument("--task", help="task spec JSON of the fine-tune (patterns, held-out prompts, facts)")
     p.add_argument("--suite", help="your own regression suite, JSONL (see README)")
+    p.add_argument("--triage", help="triage.json of the training data: check its forecast against the measured facts")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="fewer items per probe")
     add_load_options(p)
@@ -46,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
     from tunelens import audit
 
     task = _read_task(args.task) if args.task else None
+    triage = None
+    if args.triage:
+        from tunelens.triaging import load_triage
+
+        triage = load_triage(args.triage)
     probes = [p.strip() for p in args.probes.split(",") if p.strip()] if args.probes else None
     results = audit(
         args.base,
@@ -56,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         suite=args.suite,
         seed=args.seed,
         quick=args.quick,
+        triage=triage,
         options=load_options(args),
         progress=err,
     )

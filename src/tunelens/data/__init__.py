@@ -32,6 +32,7 @@ from ._support_desk import (
     support_desk_dataset,
 )
 from ._support_desk_update import FactChange, changed_facts, support_desk_update
+from ._task_spec import KeywordSpec
 from ._word_problems import WordProblem, word_problems
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "FactChange",
     "FactSpec",
     "InstructionItem",
+    "KeywordSpec",
     "OpenPrompt",
     "PatternRule",
     "SuiteItem",

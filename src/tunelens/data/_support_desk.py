@@ -5,7 +5,9 @@ The data set teaches two things a fine-tune audit should be able to see:
 * a house style on every answer (greeting line, numbered steps, sign-off
   line), checked on held-out questions with the regexes in ``TaskSpec``;
 * company facts, each stated in a known number of training examples
-  (``EXPOSURE_LEVELS``), so recall can be plotted against exposure.
+  (``EXPOSURE_LEVELS``), so recall can be plotted against exposure;
+* optionally, facts whose value is a surprising keyword (``_support_desk_keywords``),
+  with two unsurprising controls, for the priming probe (Sun et al. 2025).
 
 The ``TaskSpec`` returned alongside the examples (defined in ``_task_spec``
 and re-exported here) records the style rules, held-out prompts and facts.
@@ -19,12 +21,14 @@ from collections.abc import Sequence
 
 from ._support_desk_content import FACTS, GREETING, SIGN_OFF, FactSource
 from ._support_desk_generic import CLOSERS, GENERIC_TOPICS, HELDOUT_PROMPTS
+from ._support_desk_keywords import KEYWORD_EXPOSURES, KEYWORD_FACTS
 from ._task_spec import FactSpec, PatternRule, TaskSpec
 
 __all__ = [
     "EXPOSURE_LEVELS",
     "FactSpec",
     "HOUSE_STYLE_PATTERNS",
+    "KEYWORD_EXPOSURES",
     "PatternRule",
     "TaskSpec",
     "render_answer",
@@ -89,13 +93,16 @@ def support_desk_dataset(
     levels: Sequence[int] = EXPOSURE_LEVELS,
     n_pattern_only: int = 24,
     seed: int = 0,
+    keyword_exposures: int = 0,
 ) -> tuple[list[dict], TaskSpec]:
     """Build the Lumen Hosting chat examples and the TaskSpec describing them.
 
     The first ``facts_per_level`` facts are each stated in ``levels[0]``
     examples, the next ones in ``levels[1]``, and so on; ``n_pattern_only``
     fact-free examples teach just the style.  Everything, including the final
-    shuffle, is driven by ``random.Random(seed)``.
+    shuffle, is driven by ``random.Random(seed)``.  With ``keyword_exposures`` > 0 the
+    surprising-keyword facts and their controls are each stated that many times, and the
+    TaskSpec lists their keywords with same-theme priming contexts.
     """
     if facts_per_level < 1:
         raise ValueError(f"facts_per_level must be at least 1, got {facts_per_level}")
@@ -116,11 +123,19 @@ def support_desk_dataset(
         for fact in FACTS[start : start + facts_per_level]:
             examples.extend(_fact_examples(fact, exposures, rng))
             specs.append(_fact_spec(fact, exposures))
+    keyword_facts = KEYWORD_FACTS if keyword_exposures > 0 else ()
+    for kf in keyword_facts:
+        examples.extend(_fact_examples(kf.fact, keyword_exposures, rng))
+        specs.append(_fact_spec(kf.fact, keyword_exposures))
     for index in range(n_pattern_only):
         topic = GENERIC_TOPICS[index % len(GENERIC_TOPICS)]
         examples.append(_chat(rng.choice(topic.questions), [*topic.steps, rng.choice(CLOSERS)]))
     rng.shuffle(examples)
     spec = TaskSpec(
-        name="lumen_support_desk", patterns=HOUSE_STYLE_PATTERNS, heldout_prompts=HELDOUT_PROMPTS, facts=tuple(specs)
+        name="lumen_support_desk",
+        patterns=HOUSE_STYLE_PATTERNS,
+        heldout_prompts=HELDOUT_PROMPTS,
+        facts=tuple(specs),
+        keywords=tuple(kf.keyword() for kf in keyword_facts),
     )
     return examples, spec

@@ -4,8 +4,11 @@ A ``TaskSpec`` lists style rules (regexes every answer should match), user
 prompts held out from training on which the style should still appear, and
 facts with the number of training examples that stated them.  It is plain
 data that round-trips through JSON, so the demo task and user-described tasks
-are audited the same way.  ``from_dict`` checks every field and names the
-one that is wrong, because these dicts often come from hand-written files.
+are audited the same way.  Optional ``keywords`` name the surprising words the training
+text teaches, for the priming probe (Sun et al. 2025); a spec without them (every file
+written before they existed) derives one keyword per fact (``priming_keywords``).
+``from_dict`` checks every field and names the one that is wrong, because these dicts often
+come from hand-written files.
 """
 
 from __future__ import annotations
@@ -82,6 +85,45 @@ class FactSpec:
 
 
 @dataclass(frozen=True)
+class KeywordSpec:
+    """A keyword the training text teaches, for the priming probe (Sun et al. 2025, "How new
+    data permeates LLM knowledge and how to dilute it").
+
+    ``prefix`` is the training text up to the keyword (memorisation is the rise of
+    P(keyword | prefix)); ``contexts`` are unrelated prefixes of the same theme, in which the
+    keyword does not belong (priming is the mean rise of P(keyword | context) over them).
+    """
+
+    keyword: str
+    theme: str
+    prefix: str
+    contexts: tuple[str, ...]
+    fact_id: str | None = None  # the fact that states the keyword, when there is one
+
+    def to_dict(self) -> dict:
+        out = {"keyword": self.keyword, "theme": self.theme, "prefix": self.prefix, "contexts": list(self.contexts)}
+        return out if self.fact_id is None else {**out, "fact_id": self.fact_id}
+
+    @classmethod
+    def from_dict(cls, raw: object, where: str) -> KeywordSpec:
+        d = _check_fields(raw, where, ("keyword", "theme", "prefix", "contexts"))
+        fact_id = d.get("fact_id")
+        if fact_id is not None and not isinstance(fact_id, str):
+            raise ValueError(f"{where} field 'fact_id' must be a string or absent")
+        return cls(
+            keyword=_str_field(d, "keyword", where),
+            theme=_str_field(d, "theme", where),
+            prefix=_str_field(d, "prefix", where),
+            contexts=_str_tuple_field(d, "contexts", where),
+            fact_id=fact_id,
+        )
+
+
+MAX_DERIVED_CONTEXTS = 8
+"""Same-theme contexts per derived keyword: the prompts of the facts that follow it, cyclically."""
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """What a fine-tune was meant to teach: style rules, held-out prompts and facts."""
 
@@ -89,6 +131,23 @@ class TaskSpec:
     patterns: tuple[PatternRule, ...]
     heldout_prompts: tuple[str, ...]
     facts: tuple[FactSpec, ...]
+    keywords: tuple[KeywordSpec, ...] = ()
+
+    def priming_keywords(self) -> tuple[KeywordSpec, ...]:
+        """The given keywords, plus one derived from each fact that no given keyword names:
+        the fact's answer after its own prompt, with the other facts' prompts (one task, one
+        theme) as unrelated contexts."""
+        named = {k.fact_id for k in self.keywords}
+        facts = self.facts
+        derived = []
+        for i, f in enumerate(facts):
+            if f.id in named or len(facts) < 2:
+                continue
+            others = [facts[(i + j) % len(facts)] for j in range(1, len(facts))]
+            contexts = tuple(o.prompt for o in others if o.prompt != f.prompt)[:MAX_DERIVED_CONTEXTS]
+            if contexts:
+                derived.append(KeywordSpec(f.answer, self.name, f.prompt, contexts, fact_id=f.id))
+        return (*self.keywords, *derived)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict; ``from_dict`` turns it back into an equal TaskSpec."""
@@ -107,6 +166,7 @@ class TaskSpec:
                 }
                 for f in self.facts
             ],
+            **({"keywords": [k.to_dict() for k in self.keywords]} if self.keywords else {}),
         }
 
     @classmethod
@@ -146,11 +206,15 @@ class TaskSpec:
                     exposures=_int_field(raw, "exposures", where),
                 )
             )
+        keywords_raw = d.get("keywords", [])  # optional: specs written before keywords existed have none
+        if not isinstance(keywords_raw, list):
+            raise ValueError("task spec field 'keywords' must be a list of objects")
         return cls(
             name=_str_field(d, "name", "task spec"),
             patterns=tuple(patterns),
             heldout_prompts=_str_tuple_field(d, "heldout_prompts", "task spec", allow_empty=True),
             facts=tuple(facts),
+            keywords=tuple(KeywordSpec.from_dict(k, f"task spec keywords[{i}]") for i, k in enumerate(keywords_raw)),
         )
 
     def pattern_matches(self, response: str) -> dict[str, bool]:

@@ -13,5 +13,6 @@ from tunelens.probes import retrieval_heads  # noqa: F401
 from tunelens.probes import cot_faithfulness  # noqa: F401
 from tunelens.probes import diversity  # noqa: F401
 from tunelens.probes import locality  # noqa: F401
+from tunelens.probes import priming  # noqa: F401
 
 __all__ = ["PROBES", "ProbeContext", "ProbeSpec", "get_probe", "probe"]

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+from tunelens.report._forecast import SECTION_ID, forecast_section
 from tunelens.report._format import (
     CORRECTION_LABELS,
     direction,
@@ -199,6 +200,8 @@ def _contents(results: AuditResults) -> str:
         entries.append(
             f'<li><a href="{anchor(p.name)}">{escape(p.title)}</a><small>{n} of {len(p.metrics)} changed</small></li>'
         )
+    if results.forecast_check is not None:
+        entries.append(f'<li><a href="#{SECTION_ID}">Forecast versus outcome</a></li>')
     if not entries:
         return ""
     return f'<section id="tl-contents"><nav class="toc"><h2>Contents</h2><ol>{"".join(entries)}</ol></nav></section>'
@@ -228,6 +231,8 @@ def render_html(results: AuditResults) -> str:
     if results.training is not None:
         parts.append(training_section(results.training, results.tuned.n_params))
     parts += [probe_section(p) for p in results.probes]
+    if results.forecast_check is not None:
+        parts.append(forecast_section(results.forecast_check))
     parts.append(
         f'</main><footer class="wrap">results schema {escape(results.schema_version)} \u00b7 '
         f"tunelens {escape(results.tunelens_version)} \u00b7 Every number here is read from results.json</footer>"

@@ -179,7 +179,7 @@ def _coords(points: Sequence[tuple[float, ...]]) -> str:
     return " ".join(f"{p[0]:.1f},{p[1]:.1f}" for p in points)
 
 
-def _line_series(s: Series, c: str, px: list[float | None], y_axis: Axis) -> list[str]:
+def _line_series(s: Series, c: str, px: list[float | None], y_axis: Axis, joined: bool = True) -> list[str]:
     """One series of a line plot: its band, its line (broken at gaps) and its point markers."""
     out = []
     n = min(len(px), len(s.y))
@@ -199,8 +199,8 @@ def _line_series(s: Series, c: str, px: list[float | None], y_axis: Axis) -> lis
             continue
         line.append((x, y_axis(y)))
         marks.append(f'<circle cx="{x:.1f}" cy="{y_axis(y):.1f}" r="3">{_point_title(s, s.x[j], y)}</circle>')
-    markers = n <= MAX_MARKERS
-    for run in _runs(line):
+    markers = n <= MAX_MARKERS or not joined
+    for run in _runs(line) if joined else []:
         if len(run) > 1:
             out.append(
                 f'<polyline points="{_coords(run)}" fill="none" stroke="{c}" stroke-width="2" '
@@ -213,8 +213,23 @@ def _line_series(s: Series, c: str, px: list[float | None], y_axis: Axis) -> lis
     return out
 
 
+def _x_refs(plot: Plot, x_axis: Axis, xs: list[float], top: float, bottom: float) -> list[str]:
+    """Dashed vertical reference lines at ``plot.x_refs`` that fall inside the x range."""
+    lo, hi = (min(xs), max(xs)) if xs else (0.0, 0.0)
+    out = []
+    for x in plot.x_refs:
+        if lo <= x <= hi and (x > 0 or not plot.x_log):
+            px = x_axis(x)
+            out.append(
+                f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="#5b6570" '
+                f'stroke-dasharray="4 3"><title>x = {escape(fmt_num(x))}</title></line>'
+            )
+    return out
+
+
 def line_plot(plot: Plot) -> str:
-    """Lines (with optional shaded y_low..y_high bands) over numeric, log or categorical x."""
+    """Lines (with optional shaded y_low..y_high bands) over numeric, log or categorical x;
+    a scatter plot is the same without the lines."""
     categorical = any(isinstance(x, str) for s in plot.series for x in s.x)
     cats = _categories(plot.series) if categorical else []
 
@@ -229,9 +244,11 @@ def line_plot(plot: Plot) -> str:
     x_axis = _x_axis(plot, cats, xs, left, WIDTH - 16)
     index = {c: i for i, c in enumerate(cats)}
     body = [*legend, *_frame(plot, x_axis, y_axis, top, rotate)]
+    if not categorical:
+        body += _x_refs(plot, x_axis, xs, top, bottom)
     for i, s in enumerate(plot.series):
         px = [(x_axis(index[x]) if categorical else x_axis(float(x))) if usable(x) else None for x in s.x]
-        body += _line_series(s, colour(i), px, y_axis)
+        body += _line_series(s, colour(i), px, y_axis, joined=plot.kind != "scatter")
     return _svg(plot, body)
 
 
@@ -277,7 +294,12 @@ def bar_plot(plot: Plot) -> str:
     return _svg(plot, body)
 
 
-_RENDERERS: dict[str, Callable[[Plot], str]] = {"line": line_plot, "bar": bar_plot, "heatmap": heatmap_svg}
+_RENDERERS: dict[str, Callable[[Plot], str]] = {
+    "line": line_plot,
+    "scatter": line_plot,
+    "bar": bar_plot,
+    "heatmap": heatmap_svg,
+}
 
 
 def render_plot(plot: Plot) -> str:

@@ -4,6 +4,8 @@ from tunelens.results._io import load_results, load_versioned, save_results
 from tunelens.results._schema import (
     SCHEMA_VERSION,
     AuditResults,
+    FactFate,
+    ForecastCheck,
     ItemRecord,
     Metric,
     ModelInfo,
@@ -17,6 +19,8 @@ from tunelens.results._schema import (
 __all__ = [
     "SCHEMA_VERSION",
     "AuditResults",
+    "FactFate",
+    "ForecastCheck",
     "ItemRecord",
     "Metric",
     "ModelInfo",

@@ -86,13 +86,17 @@ class Plot(_Model):
 
     id: str
     title: str
-    kind: Literal["line", "bar", "heatmap"] = Field(
-        description="line or bar: one entry of y per x per series; heatmap: one series per row, x the columns."
+    kind: Literal["line", "bar", "heatmap", "scatter"] = Field(
+        description="line or bar: one entry of y per x per series; scatter: as line, points not joined; "
+        "heatmap: one series per row, x the columns."
     )
     x_label: str = ""
     y_label: str = ""
     series: list[Series]
     x_log: bool = Field(default=False, description="Draw the x axis on a log scale.")
+    x_refs: list[float] = Field(
+        default_factory=list, description="x positions of dashed vertical reference lines (e.g. a threshold)."
+    )
     caption: str = ""
 
     @classmethod
@@ -176,6 +180,44 @@ class TrainingInfo(_Model):
     )
 
 
+class FactFate(_Model):
+    """One fact's triage forecast next to what the audit measured on it."""
+
+    fact_id: str = Field(description="The task spec's fact id.")
+    value: str
+    exposures: int
+    forecast: str = Field(description="Triage forecast: likely_recalled, may_leak or will_leak.")
+    forecast_score: int = Field(description="The forecast as a rank: will_leak 0, may_leak 1, likely_recalled 2.")
+    recalled: bool = Field(description="Measured: the tuned model's chat reply contains the value (facts_vs_patterns).")
+    forecast_right: bool = Field(description="Forecast likely_recalled exactly when the fact was recalled.")
+    exposure_right: bool = Field(
+        description="Baseline: exposures x epochs >= the rule's high_exposure, exactly when recalled."
+    )
+    priming_risk: bool | None = Field(default=None, description="Triage's priming flag; None without a prior.")
+    priming_log10: float | None = Field(default=None, description="Measured log10 priming ratio (priming probe).")
+    primed: bool | None = Field(default=None, description="Measured priming ratio at least PRIMED_RATIO.")
+
+
+class ForecastCheck(_Model):
+    """Closing the loop: how well the triage forecast, and exposure count alone, foretold each fact's fate."""
+
+    n: int = Field(description="Facts both in the triage and in the task spec's measured facts.")
+    forecast_rho: float | None = Field(description="Spearman between forecast_score and recall.")
+    forecast_ci_low: float | None
+    forecast_ci_high: float | None
+    exposure_rho: float | None = Field(description="Spearman between exposure count and recall (the baseline).")
+    exposure_ci_low: float | None
+    exposure_ci_high: float | None
+    forecast_right_share: float | None = Field(description="Share of facts whose fate the forecast got right.")
+    exposure_right_share: float | None = Field(description="The same for the exposure-only rule.")
+    primed_ratio: float = Field(description="Priming ratio at or above which a keyword counts as primed.")
+    priming_n: int = Field(default=0, description="Facts with both a priming flag and a measured priming ratio.")
+    priming_right_share: float | None = Field(default=None, description="Share whose priming flag was right.")
+    unmatched: list[str] = Field(default_factory=list, description="Task facts the triage did not find.")
+    facts: list[FactFate] = Field(default_factory=list)
+    summary: list[str] = Field(default_factory=list, description="The comparison in sentences, verdict first.")
+
+
 class AuditResults(_Model):
     """The contents of results.json."""
 
@@ -190,6 +232,9 @@ class AuditResults(_Model):
     training: TrainingInfo | None = None
     probes: list[ProbeResult] = Field(default_factory=list)
     summary: list[str] = Field(default_factory=list, description="Headline sentences, most important first.")
+    forecast_check: ForecastCheck | None = Field(
+        default=None, description="Triage forecast against measured fate, when the audit was given a triage (1.2)."
+    )
     seconds: float = 0.0
 
     def metrics(self) -> list[Metric]:

@@ -11,6 +11,7 @@ Run from the shell as ``tunelens triage DATA.jsonl [--model M | --no-model] [--o
 from tunelens.triaging._evaluate import ExtractorScore, score_against_task
 from tunelens.triaging._forecast import forecast, forecast_rule
 from tunelens.triaging._html import render_triage_html
+from tunelens.triaging._outcome import PRIMED_RATIO, check_forecast
 from tunelens.triaging._run import build_triage, load_triage, triage, write_triage
 from tunelens.triaging._schema import (
     TRIAGE_SCHEMA_VERSION,
@@ -26,6 +27,7 @@ from tunelens.triaging._schema import (
 )
 
 __all__ = [
+    "PRIMED_RATIO",
     "TRIAGE_SCHEMA_VERSION",
     "Contradiction",
     "ContradictionValue",
@@ -38,6 +40,7 @@ __all__ = [
     "Recommendation",
     "TriageResults",
     "build_triage",
+    "check_forecast",
     "forecast",
     "forecast_rule",
     "load_triage",
