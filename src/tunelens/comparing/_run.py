@@ -323,8 +323,9 @@ __all__ = ["COLUMNS", "COMPARE_PROBES", "compare", "compare_probe_configs", "wri
 
 def write_demo_inputs(folder: str | Path, quick: bool = False, seed: int = 0) -> tuple[Path, Path, Path, Path]:
     """The demo's support-desk data, task spec, fact update and its task spec, written to
-    ``folder``; returns their paths (data, task, update, update task). ``quick``: the quick
-    demo's data (one fact per exposure level) and two changed facts."""
+    ``folder``; returns their paths (data, task, update, update task). The data are the
+    demo's facts and house style without its priming keywords (no compared probe reads
+    them); ``quick``: the quick demo's data (one fact per exposure level), two changed facts."""
     from tunelens.data import support_desk_dataset, support_desk_update, write_jsonl
     from tunelens.demo import demo_config
 

@@ -16,6 +16,7 @@ import random
 from ._support_desk import _chat, _fact_examples
 from ._support_desk_content import FACTS
 from ._support_desk_generic import CLOSERS, GENERIC_TOPICS
+from ._support_desk_keywords import KEYWORD_FACTS
 from ._task_spec import FactSpec, TaskSpec
 
 
@@ -63,7 +64,7 @@ def support_desk_update(
     (``changed_facts(spec, new_spec)`` pairs them up)."""
     if n_changed < 1 or exposures < 1 or n_pattern_only < 0:
         raise ValueError("n_changed and exposures must be at least 1, n_pattern_only zero or more")
-    sources = {f.id: f for f in FACTS}
+    sources = {f.id: f for f in (*FACTS, *(k.fact for k in KEYWORD_FACTS))}
     candidates = sorted(spec.facts, key=lambda f: -f.exposures)[:n_changed]
     if len(candidates) < n_changed:
         raise ValueError(f"the spec has {len(spec.facts)} facts, {n_changed} changes requested")
