@@ -106,6 +106,7 @@ def test_a_second_comparison_reuses_the_runs(compared, tiny_model_dir: Path, inp
         probes=FAST_PROBES,
     )
     assert not again.methods[0].reused  # a new folder: nothing to reuse
+    said: list[str] = []
     third = compare(
         str(tiny_model_dir),
         inputs["data"],
@@ -117,9 +118,11 @@ def test_a_second_comparison_reuses_the_runs(compared, tiny_model_dir: Path, inp
         learning_rates={"lora": 5e-3},
         quick=True,
         probes=FAST_PROBES,
+        progress=said.append,
     )
     assert third.methods[0].reused
     assert third.methods[0].cells == again.methods[0].cells
+    assert "reusing the audit" in " ".join(said)  # the model and the audit settings are as they were
 
 
 def test_methods_parse_with_their_options() -> None:

@@ -39,7 +39,7 @@ from tunelens.errors import TunelensError
 from tunelens.models import LoadedModel, LoadOptions, load_model, parse_ref
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import PROBES
-from tunelens.results import AuditResults, TrainingInfo
+from tunelens.results import AuditResults, TrainingInfo, load_results
 from tunelens.tuning import RECIPES, TrainConfig, read_training_info, tune
 
 COMPARE_PROBES = ("facts_vs_patterns", "forgetting", "context", "locality")
@@ -196,8 +196,11 @@ def _write_fact_sheet(data: Path, out: Path) -> Path:
     return write_fact_sheet(data, out / "facts.txt")
 
 
-def _train(plan: _Plan, spec: MethodSpec, base: str, data: Path, run_dir: Path) -> tuple[str, TrainingInfo, bool]:
-    """Train ``spec`` on ``data`` from ``base`` into ``run_dir``, or reuse what is there."""
+def _train(
+    plan: _Plan, spec: MethodSpec, base: str, data: Path, run_dir: Path, may_reuse: bool = True
+) -> tuple[str, TrainingInfo, bool]:
+    """Train ``spec`` on ``data`` from ``base`` into ``run_dir``, or reuse what is there
+    (unless ``may_reuse`` is False: a run from a base that was itself just retrained)."""
     assert spec.recipe is not None
     config = plan.config(spec.recipe)
     settings = {
@@ -209,11 +212,12 @@ def _train(plan: _Plan, spec: MethodSpec, base: str, data: Path, run_dir: Path) 
     }
     marker = run_dir / "compare-settings.json"
     info = read_training_info(run_dir) if run_dir.is_dir() else None
-    if info is not None and marker.is_file() and json.loads(marker.read_text()) == settings:
+    if may_reuse and info is not None and marker.is_file() and json.loads(marker.read_text()) == settings:
         if Path(info.checkpoint).exists():
             plan.progress(f"[{spec.text}] reusing {info.checkpoint}")
             return info.checkpoint, info, True
     plan.progress(f"[{spec.text}] training on {data.name} ({config.epochs:g} epoch, lr {config.learning_rate:g}) …")
+    marker.unlink(missing_ok=True)
     run = tune(
         base, data, out_dir=run_dir, method=spec.recipe, config=config, options=plan.options,
         show_progress=False, extras=spec.extras,
@@ -230,15 +234,8 @@ def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> Metho
     else:
         ref = f"retrieval:{plan.base}@{plan.facts}"
     tuned = load_model(ref, plan.options)
-    configs = compare_probe_configs(plan.quick)
-    # A channel's audit records the probes that read weights as not applying.
-    probes = list(plan.probes)
-    plan.progress(f"[{spec.text}] auditing against the base ({', '.join(probes)}) …")
     audit_dir = plan.out / "audits" / spec.slug
-    results = audit(
-        base_model, tuned, probes=probes, out_dir=audit_dir, task=plan.task, seed=plan.seed, configs=configs,
-        options=plan.options, training=training, progress=plan.progress,
-    )  # fmt: skip
+    results = _audit(plan, spec, base_model, tuned, training, audit_dir, reused)
     row = MethodRow(
         method=spec.text,
         ref=ref,
@@ -255,7 +252,7 @@ def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> Metho
         del tuned
         gc.collect()
         t0 = time.perf_counter()
-        updated_ref = _update(plan, spec, ref)
+        updated_ref = _update(plan, spec, ref, reused)
         updated = load_model(updated_ref, plan.options)
         second = measure_stale(Engine(updated), plan.changes, "update", plan.reply_tokens, plan.seed)
         row.update_seconds = round(time.perf_counter() - t0, 1)
@@ -265,7 +262,46 @@ def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> Metho
     return row
 
 
-def _update(plan: _Plan, spec: MethodSpec, first_ref: str) -> str:
+def _audit(
+    plan: _Plan,
+    spec: MethodSpec,
+    base_model: LoadedModel,
+    tuned: LoadedModel,
+    training: TrainingInfo | None,
+    audit_dir: Path,
+    model_reused: bool,
+) -> AuditResults:
+    """Audit the method against the base, or reuse its audit when the model (a reused run, or
+    the same fact sheet) and every audit setting are what they were."""
+    configs = compare_probe_configs(plan.quick)
+    # A channel's audit records the probes that read weights as not applying.
+    probes = list(plan.probes)
+    settings = {
+        "base": plan.base,
+        "model": tuned.ref,
+        "facts_sha256": _sha256(plan.facts) if plan.facts and not spec.changes_weights else None,
+        "probes": probes,
+        "configs": {name: dataclasses.asdict(config) for name, config in configs.items()},
+        "task": plan.task.to_dict(),
+        "seed": plan.seed,
+    }
+    marker = audit_dir / "compare-settings.json"
+    same_model = model_reused or not spec.changes_weights
+    if same_model and marker.is_file() and (audit_dir / "results.json").is_file():
+        if json.loads(marker.read_text()) == json.loads(json.dumps(settings)):
+            plan.progress(f"[{spec.text}] reusing the audit in {audit_dir}")
+            return load_results(audit_dir / "results.json")
+    plan.progress(f"[{spec.text}] auditing against the base ({', '.join(probes)}) …")
+    marker.unlink(missing_ok=True)
+    results = audit(
+        base_model, tuned, probes=probes, out_dir=audit_dir, task=plan.task, seed=plan.seed, configs=configs,
+        options=plan.options, training=training, progress=plan.progress,
+    )  # fmt: skip
+    atomic_write_text(marker, json.dumps(settings, indent=1))
+    return results
+
+
+def _update(plan: _Plan, spec: MethodSpec, first_ref: str, first_reused: bool) -> str:
     """The model reference after the update: a second fine-tune from the first, or an edited fact sheet."""
     if spec.recipe is None:
         assert plan.facts is not None
@@ -275,7 +311,8 @@ def _update(plan: _Plan, spec: MethodSpec, first_ref: str) -> str:
         plan.progress(f"[{spec.text}] update: the fact sheet edited ({len(plan.changes)} values)")
         return f"retrieval:{plan.base}@{edited}"
     assert plan.update_data is not None
-    ref, _, _ = _train(plan, spec, first_ref, plan.update_data, plan.out / "runs" / f"{spec.slug}-update")
+    run_dir = plan.out / "runs" / f"{spec.slug}-update"
+    ref, _, _ = _train(plan, spec, first_ref, plan.update_data, run_dir, may_reuse=first_reused)
     return ref
 
 
@@ -309,8 +346,6 @@ def _label_columns(results: ComparisonResults, out: Path) -> None:
     for row in results.methods:
         if not row.audit_dir or not (Path(row.audit_dir) / "results.json").is_file():
             continue
-        from tunelens.results import load_results
-
         metrics = {f"{m.probe}.{m.name}": m for m in load_results(Path(row.audit_dir) / "results.json").metrics()}
         for column in results.columns:
             m = metrics.get(column.metric)
