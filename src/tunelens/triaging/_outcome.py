@@ -13,6 +13,7 @@ the simplest baseline, exposure count alone.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 from tunelens.probes._common import normalise
@@ -25,11 +26,16 @@ PRIMED_RATIO = 2.0
 SCORES = {"will_leak": 0, "may_leak": 1, "likely_recalled": 2}
 
 
+def _canonical(value: str) -> str:
+    """A value as triage writes it: "13 percent" and "13 per cent" are "13%"."""
+    return re.sub(r"(\d)\s*(?:per ?cent|percent)\b", r"\1%", normalise(value))
+
+
 def _match(value: str, facts: Sequence[Fact]) -> Fact | None:
     """The triage fact whose canonical value is the task fact's answer (or contains it, or is in it)."""
-    want = normalise(value)
-    exact = [f for f in facts if normalise(f.value) == want]
-    loose = [f for f in facts if want in normalise(f.value) or normalise(f.value) in want]
+    want = _canonical(value)
+    exact = [f for f in facts if _canonical(f.value) == want]
+    loose = [f for f in facts if want in _canonical(f.value) or _canonical(f.value) in want]
     found = exact or loose
     return max(found, key=lambda f: f.exposures) if found else None
 
