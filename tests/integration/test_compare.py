@@ -93,33 +93,26 @@ def test_every_method_is_trained_audited_and_updated(compared, inputs: dict) -> 
 
 def test_a_second_comparison_reuses_the_runs(compared, tiny_model_dir: Path, inputs: dict) -> None:
     out, first = compared
-    again = compare(
-        str(tiny_model_dir),
-        inputs["data"],
-        task=inputs["task"],
-        methods="lora",
-        out_dir=out / "again",
-        epochs=0.5,
-        batch_size=4,
-        learning_rates={"lora": 5e-3},
-        quick=True,
-        probes=FAST_PROBES,
-    )
-    assert not again.methods[0].reused  # a new folder: nothing to reuse
     said: list[str] = []
-    third = compare(
-        str(tiny_model_dir),
-        inputs["data"],
-        task=inputs["task"],
-        methods="lora",
-        out_dir=out / "again",
-        epochs=0.5,
-        batch_size=4,
-        learning_rates={"lora": 5e-3},
-        quick=True,
-        probes=FAST_PROBES,
-        progress=said.append,
-    )
+
+    def lora_again(progress=lambda message: None):
+        return compare(
+            str(tiny_model_dir),
+            inputs["data"],
+            task=inputs["task"],
+            methods="lora",
+            out_dir=out / "again",
+            epochs=0.5,
+            batch_size=4,
+            learning_rates={"lora": 5e-3},
+            quick=True,
+            probes=FAST_PROBES,
+            progress=progress,
+        )
+
+    again = lora_again()
+    assert not again.methods[0].reused  # a new folder: nothing to reuse
+    third = lora_again(said.append)
     assert third.methods[0].reused
     assert third.methods[0].cells == again.methods[0].cells
     assert "reusing the audit" in " ".join(said)  # the model and the audit settings are as they were

@@ -39,7 +39,7 @@ from tunelens.errors import TunelensError
 from tunelens.models import LoadedModel, LoadOptions, load_model, parse_ref
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import PROBES
-from tunelens.results import AuditResults, TrainingInfo, load_results
+from tunelens.results import AuditResults, Metric, TrainingInfo, load_results
 from tunelens.tuning import RECIPES, TrainConfig, read_training_info, tune
 
 COMPARE_PROBES = ("facts_vs_patterns", "forgetting", "context", "locality")
@@ -156,7 +156,7 @@ def compare(
         seed=seed,
         update_data=str(update_data) if update_data else None,
         changed_facts=[f"{c.id}: {c.old} → {c.new}" for c in changes],
-        columns=list(COLUMNS),
+        columns=[column.model_copy() for column in COLUMNS],  # labelled from the audits below
     )
     progress(f"loading the base model {base} …")
     base_model = load_model(base, options)
@@ -164,7 +164,8 @@ def compare(
     for spec in specs:
         method_started = time.perf_counter()
         try:
-            row = _run_method(plan, spec, base_model)
+            row, measured = _run_method(plan, spec, base_model)
+            _label_columns(results.columns, measured)
         except TunelensError as exc:
             progress(f"[{spec.text}] failed: {exc}")
             row = MethodRow(method=spec.text, ref="", audit_dir="", reused=False, error=str(exc))
@@ -172,7 +173,6 @@ def compare(
             row.stale.insert(0, base_stage)
         row.audit_seconds = round(row.audit_seconds or time.perf_counter() - method_started, 1)
         results.methods.append(row)
-        _label_columns(results, out)
         _save(results, out, started)
     _save(results, out, started)
     write_comparison_html(results, out / "compare.html")
@@ -226,7 +226,8 @@ def _train(
     return str(run.checkpoint.resolve()), run.training, False
 
 
-def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> MethodRow:
+def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> tuple[MethodRow, list[Metric]]:
+    """Train (or reuse), audit and update one method; returns its row and its audit's metrics."""
     training: TrainingInfo | None = None
     reused = False
     if spec.recipe is not None:
@@ -259,7 +260,7 @@ def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> Metho
         row.stale = [first, second]
         del updated
     gc.collect()
-    return row
+    return row, results.metrics()
 
 
 def _audit(
@@ -341,16 +342,13 @@ def _cells(results: AuditResults, spec: MethodSpec) -> dict[str, Cell]:
     return cells
 
 
-def _label_columns(results: ComparisonResults, out: Path) -> None:
-    """Take each column's unit and direction from the audits (the probes own them)."""
-    for row in results.methods:
-        if not row.audit_dir or not (Path(row.audit_dir) / "results.json").is_file():
-            continue
-        metrics = {f"{m.probe}.{m.name}": m for m in load_results(Path(row.audit_dir) / "results.json").metrics()}
-        for column in results.columns:
-            m = metrics.get(column.metric)
-            if m is not None:
-                column.unit, column.higher_is_better = m.unit, m.higher_is_better
+def _label_columns(columns: list[Column], metrics: list[Metric]) -> None:
+    """Take each column's unit and direction from an audit's metrics (the probes own them)."""
+    by_name = {f"{m.probe}.{m.name}": m for m in metrics}
+    for column in columns:
+        m = by_name.get(column.metric)
+        if m is not None:
+            column.unit, column.higher_is_better = m.unit, m.higher_is_better
 
 
 __all__ = ["COLUMNS", "COMPARE_PROBES", "compare", "compare_probe_configs", "write_demo_inputs"]
