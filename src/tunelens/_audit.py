@@ -31,10 +31,10 @@ from tunelens.models import (
     parse_ref,
 )
 from tunelens.outdir import prepare_out_dir
-from tunelens.probes import PROBES, ProbeContext, ProbeSpec, get_probe
+from tunelens.probes import BUDGETS, PROBES, ProbeContext, ProbeSpec, default_budget, get_probe
 from tunelens.report import write_report
 from tunelens.results import AuditResults, ProbeResult, TrainingInfo, save_results
-from tunelens.stats import apply_verdicts
+from tunelens.stats import apply_verdicts, declare_all
 from tunelens.summary import summarise
 from tunelens.triaging import TriageResults, check_forecast
 
@@ -54,6 +54,8 @@ def audit(
     suite: str | Path | None = None,
     seed: int = 0,
     quick: bool = False,
+    budget: str | None = None,
+    margins: dict[str, float] | None = None,
     configs: dict[str, Any] | None = None,
     options: LoadOptions = LoadOptions(),
     training: TrainingInfo | None = None,
@@ -62,8 +64,14 @@ def audit(
 ) -> AuditResults:
     """Audit ``tuned`` against ``base`` and write results.json and report.html in out_dir.
 
+    ``budget`` (quick, standard or thorough; default standard on a CPU, thorough on a GPU,
+    ``quick=True`` for quick) sizes every probe's item pool; ``configs`` overrides a probe's
+    config outright. ``margins`` overrides margins of equivalence (``{"forgetting.arithmetic_acc": 0.03}``).
     With ``triage`` (the triage of the training data), results.json also holds its forecast
     checked against the measured fate of each fact (``AuditResults.forecast_check``)."""
+    budget = "quick" if quick else (budget or default_budget())
+    if budget not in BUDGETS:
+        raise TunelensError(f"unknown budget '{budget}'; choose one of {', '.join(BUDGETS)}")
     names = list(probes) if probes else default_probes(task)
     specs = [get_probe(n) for n in names]
     for spec in specs:
@@ -90,12 +98,19 @@ def audit(
         base=model_info(base_model),
         tuned=model_info(tuned_model),
         training=training,
+        budget=budget,
     )
     for spec in specs:
-        config = (configs or {}).get(spec.name) or (spec.quick if quick else spec.config_type())
+        config = (configs or {}).get(spec.name) or spec.config_for(budget)
         t0 = time.perf_counter()
         skip = _not_applicable(spec, (base_model, tuned_model))
         result: ProbeResult = ProbeResult(name=spec.name, notes=[skip]) if skip else spec.run(ctx, config)
+        undeclared = declare_all(result.metrics, spec.metrics, margins)
+        _budget_counts(spec, result)
+        if undeclared:
+            result.notes.append(
+                f"metrics this probe does not declare (tested as exploratory, default margins): {', '.join(undeclared)}"
+            )
         result = result.model_copy(
             update={
                 "title": spec.title,
@@ -126,6 +141,15 @@ def _not_applicable(spec: ProbeSpec, models: Sequence[LoadedModel]) -> str:
         f"does not apply: {which.ref} is a {which.kind} channel, which changes no weight, and this probe "
         f"reads {spec.needs_weights}; audit a weight fine-tune to see where a change sits"
     )
+
+
+def _budget_counts(spec: ProbeSpec, result: ProbeResult) -> None:
+    """Each declared metric's item count at every budget, so the report can say which budget
+    would settle an inconclusive verdict."""
+    for metric in result.metrics:
+        decl = spec.declaration(metric.name)
+        if decl is not None and decl.items is not None:
+            metric.n_at_budget = {b: int(decl.items(spec.config_for(b))) for b in BUDGETS}
 
 
 def _finish(results: AuditResults, started: float) -> None:

@@ -43,16 +43,23 @@ def describe(metric: Metric) -> str:
 
 
 def summarise(results: AuditResults, limit: int = 8) -> list[str]:
-    """The changed metrics, strongest evidence first; or a plain statement that none changed."""
+    """The changed metrics (headline first, strongest evidence first), then how many metrics
+    the audit shows unchanged and how many it could not tell; or a plain statement that none changed."""
     metrics = results.metrics()
     changed = [m for m in metrics if m.verdict == Verdict.changed]
-    changed.sort(key=lambda m: (m.p_adjusted if m.p_adjusted is not None else 1.0, -abs(m.delta or 0.0)))
-    lines = [describe(m) for m in changed[:limit]]
+    changed.sort(key=lambda m: (m.negligible, not m.headline, m.p_adjusted if m.p_adjusted is not None else 1.0))
+    lines = [describe(m) + (" — negligible (inside its margin)" if m.negligible else "") for m in changed[:limit]]
     if len(changed) > limit:
         lines.append(f"… and {len(changed) - limit} more changed metrics below.")
-    tested = sum(1 for m in metrics if m.verdict != Verdict.insufficient)
+    tested = [m for m in metrics if m.verdict is not None]
+    same = sum(1 for m in tested if m.verdict == Verdict.equivalent)
+    unsure = [m for m in tested if m.verdict == Verdict.inconclusive]
     if not changed:
+        lines.append(f"No change shown on any of the {len(tested)} tested metrics (corrected, α={results.alpha}).")
+    if tested:
+        headline_unsure = sum(1 for m in unsure if m.headline)
         lines.append(
-            f"No significant change on any of the {tested} tested metrics (Holm-corrected, α={results.alpha})."
+            f"Shown unchanged (equivalent within their margins): {same} of {len(tested)}; could not tell: "
+            f"{len(unsure)}" + (f" ({headline_unsure} of them headline)." if headline_unsure else ".")
         )
     return lines

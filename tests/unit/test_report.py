@@ -105,17 +105,21 @@ def make_results(n_items: int = 3) -> AuditResults:
             metric(
                 "perplexity",
                 "forgetting",
-                "no_change",
+                "equivalent",
                 unit="nats/token",
                 higher_is_better=False,
                 base=3.1,
-                tuned=3.12,
-                delta=0.02,
+                tuned=3.11,
+                delta=0.01,
+                ci90_low=-0.005,
+                ci90_high=0.02,
+                margin=0.03,
             ),
             metric(
                 "instruction_following",
                 "forgetting",
-                "insufficient",
+                "inconclusive",
+                reason="too few items (4 paired; a verdict needs at least 8)",
                 unit="rate",
                 n=4,
                 p_value=None,
@@ -179,7 +183,7 @@ def make_results(n_items: int = 3) -> AuditResults:
                 ci_high=-0.12,
                 p_adjusted=0.0004,
             ),
-            metric("memorization_ratio", "context", "no_change", group="high exposure"),
+            metric("memorization_ratio", "context", "equivalent", group="high exposure", margin=0.05),
         ],
         plots=[
             Plot(
@@ -331,10 +335,13 @@ def test_plots_render_inline_as_svg(html: str) -> None:
 def test_first_screen_counts_and_changed_table(html: str) -> None:
     screen = first_screen(html)
     counts = dict(re.findall(r'class="count (\w+)" data-n="(\d+)"', screen))
-    assert counts == {"changed": "3", "no_change": "2", "insufficient": "1"}
+    assert counts == {"changed": "3", "equivalent": "2", "inconclusive": "1"}
     assert "6 metrics tested across 2 probes" in screen and "Holm" in screen and "0.05" in screen
-    assert "No detectable change in 2; too few items to judge in 1." in screen
-    table = screen[screen.index('<table class="changed"') :]
+    shown_same = screen[screen.index('<table class="equivalent"') : screen.index('id="tl-inconclusive"')]
+    assert "perplexity" in shown_same and "memorization ratio" in shown_same and "±0.03" in shown_same
+    unsure = screen[screen.index('<table class="inconclusive"') :]
+    assert "instructions" in unsure and "too few items (4 paired" in unsure
+    table = screen[screen.index('<table class="changed"') : screen.index('id="tl-equivalent"')]
     for label in ("arithmetic acc", "world facts", "context recall"):
         assert label in table
     for label in ("perplexity", "memorization ratio", "instructions"):
@@ -348,8 +355,8 @@ def test_first_screen_counts_and_changed_table(html: str) -> None:
 def test_verdict_badges_in_probe_tables(html: str) -> None:
     assert '<span class="badge changed worse">changed</span>' in html
     assert '<span class="badge changed better">changed</span>' in html
-    assert '<span class="badge no_change">no change</span>' in html
-    assert '<span class="badge insufficient">too few items</span>' in html
+    assert '<span class="badge equivalent">equivalent</span>' in html
+    assert '<span class="badge inconclusive">inconclusive</span><small class="why">too few items' in html
     assert "high exposure" in html  # group column shown when a probe has groups
 
 
@@ -357,7 +364,7 @@ def test_nothing_changed_is_said_plainly() -> None:
     results = make_results()
     for p in results.probes:
         for m in p.metrics:
-            m.verdict = Verdict.no_change
+            m.verdict = Verdict.equivalent
     screen = first_screen(render_html(results))
     assert "No change detected" in screen and '<table class="changed"' not in screen
 

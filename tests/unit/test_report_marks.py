@@ -57,11 +57,11 @@ def test_descriptive_metrics_get_their_own_badge_and_count() -> None:
     )
     html = render_html(results)
     assert '<span class="badge descriptive">descriptive</span>' in html
-    assert '<span class="badge insufficient">too few items</span>' in html
+    assert '<span class="badge inconclusive">inconclusive</span><small class="why">too few items' in html
     counts = dict(re.findall(r'class="count (\w+)" data-n="(\d+)"', html))
-    assert counts == {"changed": "0", "no_change": "0", "insufficient": "1"}
+    assert counts == {"changed": "0", "equivalent": "0", "inconclusive": "1"}
     assert "1 metric tested across 1 probe" in html
-    assert "too few items to judge in 1. 1 metric describes the pair without a test." in html
+    assert "1 metric describes the pair without a test." in html
 
 
 def test_grid_plot_rows_columns_and_empty_cells() -> None:

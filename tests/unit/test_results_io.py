@@ -50,5 +50,7 @@ def test_wrong_version_and_bad_json(tmp_path: Path) -> None:
 
 def test_summary_says_when_nothing_changed() -> None:
     results = _results()
-    results.probes[0].metrics[0].verdict = "no_change"  # type: ignore[assignment]
-    assert "No significant change" in summarise(results)[-1]
+    results.probes[0].metrics[0].verdict = "equivalent"  # type: ignore[assignment]
+    lines = summarise(results)
+    assert "No change shown on any of the 1 tested metrics" in lines[0]
+    assert "Shown unchanged (equivalent within their margins): 1 of 1" in lines[-1]

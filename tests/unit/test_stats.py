@@ -61,10 +61,12 @@ def test_verdicts_correct_for_many_metrics_and_mark_thin_ones() -> None:
     apply_verdicts(metrics)
     assert borderline.p_value is not None and borderline.p_value < 0.05  # significant alone ...
     assert strong.verdict == Verdict.changed
-    assert thin.verdict == Verdict.insufficient and thin.p_adjusted is None
+    assert thin.verdict == Verdict.inconclusive and thin.p_adjusted is None and thin.reason.startswith("too few")
     many = [make_metric("p", f"m{i}", "m", [True] * 6 + [False] * 14, [False] * 20, binary=True) for i in range(5)]
+    for m in [*many, borderline]:
+        m.headline = True  # one confirmatory family: Holm over six tests
     apply_verdicts(many + [borderline])
-    assert borderline.verdict == Verdict.no_change  # ... but not after correcting for six tests
+    assert borderline.verdict == Verdict.inconclusive  # ... but not after correcting for six tests
 
 
 def test_metric_length_mismatch_is_an_error() -> None:

@@ -1,13 +1,15 @@
 """The probe registry: one decorated function per probe, every list derived from here.
 
 A probe is a function ``run(ctx, config) -> ProbeResult`` decorated with ``@probe``; the
-decorator records its name, title, config type and quick preset. The CLI's ``--probes``
-choices, the audit's default battery and the report's sections all come from ``PROBES``.
+decorator records its name, title, config type, its config at each item budget (quick,
+standard, thorough) and the metrics it emits (``metrics=[MetricDecl(...), ...]``). The
+CLI's ``--probes`` choices, the audit's default battery, the report's sections, compare's
+columns and the demo's story all come from ``PROBES``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,19 @@ from typing import Any
 from tunelens.data import TaskSpec
 from tunelens.engine import Engine
 from tunelens.errors import TunelensError
-from tunelens.results import ProbeResult
+from tunelens.results import MetricDecl, ProbeResult, find_declaration
+
+BUDGETS = ("quick", "standard", "thorough")
+"""Item budgets: ``quick`` a smoke test (a handful of items, few verdicts reachable),
+``standard`` at least 60 paired items per headline metric (the default on a CPU),
+``thorough`` at least 200 (the default on a GPU)."""
+
+
+def default_budget() -> str:
+    """``thorough`` where a GPU is available, ``standard`` on a CPU."""
+    import torch
+
+    return "thorough" if torch.cuda.is_available() else "standard"
 
 
 @dataclass
@@ -39,29 +53,65 @@ class ProbeSpec:
     title: str
     description: str
     config_type: type
-    quick: Any  # the config used by --quick
+    budgets: dict[str, Any]  # the config at each budget of BUDGETS
     run: Callable[[ProbeContext, Any], ProbeResult]
+    metrics: tuple[MetricDecl, ...] = ()
     needs_task: bool = False
     needs_weights: str = ""  # what the probe reads besides outputs ("weights", "attention"); channels have none
+
+    @property
+    def quick(self) -> Any:
+        return self.budgets["quick"]
+
+    def config_for(self, budget: str) -> Any:
+        if budget not in self.budgets:
+            raise TunelensError(f"unknown budget '{budget}'; choose one of {', '.join(BUDGETS)}")
+        return self.budgets[budget]
+
+    @property
+    def headline(self) -> list[MetricDecl]:
+        return [d for d in self.metrics if d.headline]
+
+    def declaration(self, metric: str) -> MetricDecl | None:
+        return find_declaration(self.metrics, metric)
 
 
 PROBES: dict[str, ProbeSpec] = {}
 
 
 def probe(
-    name: str, *, title: str, config: type, quick: Any, needs_task: bool = False, needs_weights: str = ""
+    name: str,
+    *,
+    title: str,
+    config: type,
+    quick: Any,
+    standard: Any = None,
+    thorough: Any = None,
+    metrics: Sequence[MetricDecl] = (),
+    needs_task: bool = False,
+    needs_weights: str = "",
 ) -> Callable[[Callable[[ProbeContext, Any], ProbeResult]], Callable[[ProbeContext, Any], ProbeResult]]:
     """Register a probe function under ``name``; its docstring becomes the description.
 
-    ``needs_weights`` names what the probe reads of the model itself (its weights, its
-    attention); the audit skips such a probe on a channel (proxy, retrieval), which has none
-    of its own."""
+    ``quick``, ``standard`` (default: the config's defaults) and ``thorough`` (default:
+    standard) are its configs at each budget. ``metrics`` declares every metric it emits,
+    one to three of them headline. ``needs_weights`` names what the probe reads of the model
+    itself (its weights, its attention); the audit skips such a probe on a channel (proxy,
+    retrieval), which has none of its own."""
 
     def register(fn: Callable[[ProbeContext, Any], ProbeResult]) -> Callable[[ProbeContext, Any], ProbeResult]:
         if name in PROBES:
             raise ValueError(f"probe '{name}' registered twice")
         description = " ".join((fn.__doc__ or "").split())
-        PROBES[name] = ProbeSpec(name, title, description, config, quick, fn, needs_task, needs_weights)
+        standard_config = standard if standard is not None else config()
+        budgets = {
+            "quick": quick,
+            "standard": standard_config,
+            "thorough": thorough if thorough is not None else standard_config,
+        }
+        PROBES[name] = ProbeSpec(
+            name, title, description, config, budgets, fn, tuple(metrics), needs_task, needs_weights
+        )
         return fn
 
     return register

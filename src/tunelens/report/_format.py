@@ -21,18 +21,26 @@ PERCENT_UNITS = frozenset({"accuracy", "rate"})
 
 VERDICT_LABELS: dict[Verdict, str] = {
     Verdict.changed: "changed",
-    Verdict.no_change: "no change",
-    Verdict.insufficient: "too few items",
+    Verdict.equivalent: "equivalent",
+    Verdict.inconclusive: "inconclusive",
 }
 
 TEST_LABELS: dict[str, str] = {
-    "mcnemar": "McNemar",
-    "paired_bootstrap": "paired bootstrap",
+    "mcnemar": "exact McNemar",
+    "sign_flip_exact": "exact sign-flip",
+    "paired_t": "paired t",
+    "permutation": "permutation",
+    "paired_bootstrap": "sign-flip (sampled)",
     "none": DASH,
     "descriptive": DASH,
 }
 
-CORRECTION_LABELS: dict[str, str] = {"holm": "Holm", "bonferroni": "Bonferroni", "none": "no"}
+CORRECTION_LABELS: dict[str, str] = {
+    "holm": "Holm",
+    "holm+bh": "Holm (headline) and Benjamini–Hochberg (the rest)",
+    "bonferroni": "Bonferroni",
+    "none": "no",
+}
 
 
 def is_number(v: object) -> TypeGuard[float]:
@@ -165,9 +173,21 @@ def is_descriptive(metric: Metric) -> bool:
     return metric.test == "descriptive"
 
 
-def verdict_of(metric: Metric) -> Verdict:
-    """The metric's verdict as an enum member (the schema stores its value)."""
+def verdict_of(metric: Metric) -> Verdict | None:
+    """The metric's verdict as an enum member (the schema stores its value); None for a
+    descriptive metric, which takes no verdict."""
+    if metric.verdict is None or is_descriptive(metric):
+        return None
     return Verdict(metric.verdict)
+
+
+def fmt_size(v: float | None, unit: str = "") -> str:
+    """A size of change without sign: '7.5 pp' for shares, '0.031' otherwise."""
+    if not is_number(v):
+        return DASH
+    if is_percent(unit):
+        return f"{abs(v) * 100:.1f} pp"
+    return fmt_num(abs(v))
 
 
 def direction(metric: Metric) -> str:

@@ -19,6 +19,7 @@ from html import escape
 from tunelens.report._forecast import SECTION_ID, forecast_section
 from tunelens.report._format import (
     CORRECTION_LABELS,
+    DASH,
     direction,
     fmt_ci,
     fmt_compact,
@@ -26,8 +27,8 @@ from tunelens.report._format import (
     fmt_date,
     fmt_p,
     fmt_seconds,
+    fmt_size,
     fmt_value,
-    is_descriptive,
     is_number,
     verdict_of,
 )
@@ -98,20 +99,26 @@ def _size_of_change(m: Metric) -> float:
 
 
 def ranked_changes(results: AuditResults) -> list[Metric]:
-    """Metrics whose verdict is 'changed', largest relative change first, then strongest evidence."""
+    """Metrics whose verdict is 'changed': headline metrics first, then the largest relative
+    change, then the strongest evidence; negligible changes last."""
     changed = [m for m in results.metrics() if verdict_of(m) is Verdict.changed]
 
-    def key(m: Metric) -> tuple[float, float]:
+    def key(m: Metric) -> tuple[bool, bool, float, float]:
         p = m.p_adjusted if is_number(m.p_adjusted) else math.inf
-        return (-_size_of_change(m), p)
+        return (m.negligible, not m.headline, -_size_of_change(m), p)
 
     return sorted(changed, key=key)
 
 
+def _probe_titles(results: AuditResults) -> dict[str, str]:
+    return {p.name: p.title for p in results.probes}
+
+
 def _changed_table(results: AuditResults, changed: list[Metric]) -> str:
-    titles = {p.name: p.title for p in results.probes}
+    titles = _probe_titles(results)
     rows = []
     for m in changed:
+        mark = ' <span class="mark negligible">negligible</span>' if m.negligible else ""
         cells = [
             label_cell(m, titles.get(m.probe, m.probe)),
             f'<td class="num">{escape(fmt_value(m.base, m.unit))}</td>',
@@ -119,7 +126,7 @@ def _changed_table(results: AuditResults, changed: list[Metric]) -> str:
             delta_cell(m),
             f'<td class="num">{escape(fmt_ci(m.ci_low, m.ci_high, m.unit))}</td>',
             f'<td class="num">{escape(fmt_count(m.n))}</td>',
-            f'<td class="num">{escape(fmt_p(m.p_adjusted))}</td>',
+            f'<td class="num">{escape(fmt_p(m.p_adjusted))}{mark}</td>',
         ]
         rows.append(f'<tr class="{tone(m)}">{"".join(cells)}</tr>')
     columns = [
@@ -134,8 +141,72 @@ def _changed_table(results: AuditResults, changed: list[Metric]) -> str:
     return table("changed", columns, rows)
 
 
+def _equivalent_table(results: AuditResults, same: list[Metric]) -> str:
+    titles = _probe_titles(results)
+    rows = []
+    for m in same:
+        cells = [
+            label_cell(m, titles.get(m.probe, m.probe)),
+            f'<td class="num">{escape(fmt_value(m.base, m.unit))}</td>',
+            f'<td class="num">{escape(fmt_value(m.tuned, m.unit))}</td>',
+            f'<td class="num">{escape(fmt_ci(m.ci90_low, m.ci90_high, m.unit))}</td>',
+            f'<td class="num">±{escape(fmt_size(m.margin, m.unit))}</td>',
+            f'<td class="num">{escape(fmt_count(m.n))}</td>',
+        ]
+        rows.append(f'<tr>{"".join(cells)}</tr>')
+    columns = [("Metric", ""), ("Base", "num"), ("Tuned", "num"), ("90% CI", "num"), ("Margin", "num"), ("n", "num")]
+    return table("equivalent", columns, rows)
+
+
+def settling_budget(m: Metric) -> str | None:
+    """The smallest budget whose item count for ``m`` reaches the items it needs, if any."""
+    if m.n_needed is None:
+        return None
+    for budget in ("quick", "standard", "thorough"):
+        if m.n_at_budget.get(budget, 0) >= m.n_needed:
+            return budget
+    return None
+
+
+def _what_would_tell(m: Metric, seconds: float) -> str:
+    """'≈140 items: --budget thorough (200, about 6 min here)' or the count alone."""
+    if m.n_needed is None:
+        return DASH
+    text = f"≈{fmt_count(m.n_needed)} items"
+    budget = settling_budget(m)
+    if budget is not None and m.n > 0 and seconds > 0:
+        n_b = m.n_at_budget[budget]
+        text += f": --budget {budget} ({fmt_count(n_b)}, about {fmt_seconds(seconds * n_b / m.n)} for this probe here)"
+    elif m.n_at_budget:
+        text += f": more than any budget gives ({fmt_count(max(m.n_at_budget.values()))})"
+    return text
+
+
+MAX_INCONCLUSIVE_ROWS = 40
+
+
+def _inconclusive_table(results: AuditResults, unsure: list[Metric]) -> str:
+    titles = _probe_titles(results)
+    seconds = {p.name: p.seconds for p in results.probes}
+    rows = []
+    for m in unsure[:MAX_INCONCLUSIVE_ROWS]:
+        cells = [
+            label_cell(m, titles.get(m.probe, m.probe)),
+            delta_cell(m),
+            f'<td class="num">{escape(fmt_ci(m.ci_low, m.ci_high, m.unit))}</td>',
+            f'<td class="num">{escape(fmt_count(m.n))}</td>',
+            f"<td>{escape(m.reason)}</td>",
+            f"<td>{escape(_what_would_tell(m, seconds.get(m.probe, 0.0)))}</td>",
+        ]
+        rows.append(f'<tr>{"".join(cells)}</tr>')
+    columns = [("Metric", ""), ("Change", "num"), ("95% CI", "num"), ("n", "num"), ("Why", ""), ("What would tell", "")]
+    more = len(unsure) - MAX_INCONCLUSIVE_ROWS
+    tail = f'<p class="left-out">{_plural(more, "more inconclusive metric")} in the probe sections below.</p>'
+    return table("inconclusive", columns, rows) + (tail if more > 0 else "")
+
+
 def _counts(metrics: list[Metric], changed: list[Metric]) -> str:
-    n = {v: sum(verdict_of(m) is v and not is_descriptive(m) for m in metrics) for v in Verdict}
+    n = {v: sum(verdict_of(m) is v for m in metrics) for v in Verdict}
     ways = {w: sum(direction(m) == w for m in changed) for w in ("better", "worse", "neutral")}
     split = [f'<span class="{w}">{ways[w]} {w}</span>' for w in ("better", "worse") if ways[w]]
     if ways["neutral"]:
@@ -144,10 +215,10 @@ def _counts(metrics: list[Metric], changed: list[Metric]) -> str:
         '<div class="counts">'
         f'<div class="count changed" data-n="{n[Verdict.changed]}"><b>{n[Verdict.changed]}</b>'
         f"<span>changed{': ' + ', '.join(split) if split else ''}</span></div>"
-        f'<div class="count no_change" data-n="{n[Verdict.no_change]}"><b>{n[Verdict.no_change]}</b>'
-        "<span>no change detected</span></div>"
-        f'<div class="count insufficient" data-n="{n[Verdict.insufficient]}"><b>{n[Verdict.insufficient]}</b>'
-        "<span>too few items to judge</span></div></div>"
+        f'<div class="count equivalent" data-n="{n[Verdict.equivalent]}"><b>{n[Verdict.equivalent]}</b>'
+        "<span>shown unchanged (equivalent)</span></div>"
+        f'<div class="count inconclusive" data-n="{n[Verdict.inconclusive]}"><b>{n[Verdict.inconclusive]}</b>'
+        "<span>could not tell (inconclusive)</span></div></div>"
     )
 
 
@@ -155,38 +226,75 @@ def _correction_phrase(results: AuditResults) -> str:
     name = CORRECTION_LABELS.get(results.correction.lower(), results.correction)
     alpha = f"{results.alpha:g}"
     if name == "no":
-        return f"no multiple-comparison correction (each test at \u03b1 = {alpha})"
-    return f"the {name} correction across every metric, family-wise \u03b1 = {alpha}"
+        return f"no multiple-comparison correction (each test at α = {alpha})"
+    if results.correction.lower() == "holm+bh":
+        return (
+            f"Holm across the headline metrics (★, family-wise α = {alpha}) and Benjamini–Hochberg "
+            f"across the others (false discovery rate {alpha})"
+        )
+    return f"the {name} correction across every metric, family-wise α = {alpha}"
+
+
+def _budget_warning(results: AuditResults, metrics: list[Metric]) -> str:
+    """Headline metrics that cannot reach 'changed' at the budget the audit ran at."""
+    blind = [m for m in metrics if m.headline and m.family == "confirmatory" and m.mde is None]
+    thin = [m for m in metrics if m.headline and m.verdict == Verdict.inconclusive and m.reason.startswith("too few")]
+    stuck = {id(m): m for m in blind + thin}.values()
+    if not stuck:
+        return ""
+    names = ", ".join(m.label for m in stuck)
+    budget = f" at the {results.budget} budget" if results.budget else ""
+    return (
+        f'<p class="nothing">{_plural(len(stuck), "headline metric")} cannot reach a verdict of changed{budget} '
+        f"under the correction: {escape(names)}. A larger --budget gives them the items they need.</p>"
+    )
 
 
 def _first_screen(results: AuditResults) -> str:
     metrics = results.metrics()
     changed = ranked_changes(results)
+    same = sorted(
+        (m for m in metrics if verdict_of(m) is Verdict.equivalent), key=lambda m: (not m.headline, m.probe, m.name)
+    )
+    unsure = sorted(
+        (m for m in metrics if verdict_of(m) is Verdict.inconclusive),
+        key=lambda m: (not m.headline, -_size_of_change(m)),
+    )
     summary = "".join(f"<li>{escape(s)}</li>" for s in results.summary)
     parts = ['<section class="first" id="tl-what-changed"><h2>What changed</h2>']
     if summary:
         parts.append(f'<ul class="summary">{summary}</ul>')
     parts.append(_counts(metrics, changed))
+    parts.append(_budget_warning(results, metrics))
     if changed:
         parts.append(_changed_table(results, changed))
     elif metrics:
         parts.append(
             f'<p class="nothing">No change detected: none of the {_plural(len(metrics), "metric")} differed '
-            "between base and tuned beyond chance.</p>"
+            "between base and tuned beyond chance after correction.</p>"
         )
     else:
         parts.append('<p class="nothing">This audit measured nothing: it has no metrics.</p>')
-    n_no = sum(verdict_of(m) is Verdict.no_change for m in metrics)
-    n_desc = sum(is_descriptive(m) for m in metrics)
-    n_few = sum(verdict_of(m) is Verdict.insufficient for m in metrics) - n_desc
+    parts.append(
+        '<h3 id="tl-equivalent">What the audit shows unchanged</h3><p class="lead">Equivalent: the paired 90% '
+        "interval of the change lies inside the metric's margin (two one-sided tests at 5%), so it moved by less "
+        "than the margin.</p>"
+    )
+    parts.append(_equivalent_table(results, same) if same else '<p class="muted">No metric was shown unchanged.</p>')
+    parts.append(
+        '<h3 id="tl-inconclusive">What it could not tell</h3><p class="lead">Inconclusive: neither a change nor '
+        "equivalence could be shown; the reason, and roughly how many paired items would settle it.</p>"
+    )
+    parts.append(_inconclusive_table(results, unsure) if unsure else '<p class="muted">Every metric was settled.</p>')
+    n_desc = sum(verdict_of(m) is None for m in metrics)
     verb = "metric describes" if n_desc == 1 else "metrics describe"
     described = f" {fmt_count(n_desc)} {verb} the pair without a test." if n_desc else ""
+    budget = f" at the {escape(results.budget)} budget" if results.budget else ""
     parts.append(
         f'<p class="tested">{_plural(len(metrics) - n_desc, "metric")} tested across '
-        f"{_plural(len(results.probes), 'probe')} with paired tests on the same items; verdicts use "
-        f"{escape(_correction_phrase(results))}. "
-        f"No detectable change in {fmt_count(n_no)}; too few items to judge in {fmt_count(n_few)}.{described} "
-        "Intervals are paired 95% intervals of tuned \u2212 base.</p></section>"
+        f"{_plural(len(results.probes), 'probe')}{budget} with paired tests on the same items; verdicts use "
+        f"{escape(_correction_phrase(results))}.{described} "
+        "Intervals are paired 95% intervals of tuned − base.</p></section>"
     )
     return "".join(parts)
 

@@ -25,6 +25,7 @@ from tunelens.report._format import (
     fmt_p,
     fmt_score,
     fmt_seconds,
+    fmt_size,
     fmt_value,
     is_descriptive,
     is_number,
@@ -44,8 +45,10 @@ def anchor(name: str) -> str:
 
 
 def label_cell(m: Metric, probe_title: str | None = None) -> str:
-    """The metric's label with its unit, and optionally a link to its probe."""
+    """The metric's label with its unit (a star for a headline metric), and optionally a link to its probe."""
     unit = "" if is_percent(m.unit) or not m.unit else f"<small>{escape(m.unit)}</small>"
+    if m.headline:
+        unit = '<span class="star" title="headline metric (confirmatory family)">★</span>' + unit
     link = ""
     if probe_title is not None:
         where = probe_title + (f" \u00b7 {m.group}" if m.group else "")
@@ -67,13 +70,20 @@ def delta_cell(m: Metric) -> str:
 
 
 def verdict_badge(m: Metric) -> str:
-    """A pill saying changed / no change / too few items (changed coloured by direction), or
-    'descriptive' for a metric that carries no test."""
-    if is_descriptive(m):
-        return '<span class="badge descriptive">descriptive</span>'
+    """A pill saying changed / equivalent / inconclusive (changed coloured by direction, with
+    the mark *negligible* when its whole 90% interval lies inside the margin), or
+    'descriptive' for a metric that carries no test. An inconclusive verdict says why."""
     v = verdict_of(m)
+    if v is None:
+        return '<span class="badge descriptive">descriptive</span>'
     extra = f" {tone(m)}" if v is Verdict.changed else ""
-    return f'<span class="badge {v.value}{extra}">{VERDICT_LABELS[v]}</span>'
+    badge = f'<span class="badge {v.value}{extra}">{VERDICT_LABELS[v]}</span>'
+    if v is Verdict.changed and m.negligible:
+        tip = "the whole 90% interval lies inside the margin"
+        badge += f' <span class="mark negligible" title="{tip}">negligible</span>'
+    if v is Verdict.inconclusive and m.reason:
+        badge += f'<small class="why">{escape(m.reason)}</small>'
+    return badge
 
 
 def _num(text: str) -> str:
@@ -90,7 +100,11 @@ def table(cls: str, columns: Sequence[tuple[str, str]], rows: Sequence[str]) -> 
 
 
 def metrics_table(metrics: list[Metric]) -> str:
-    """Every metric of a probe with its paired test and verdict."""
+    """Every metric of a probe with its paired test and verdict; headline metrics first.
+
+    'Detectable' is the minimum detectable effect (80% power at this n, corrected level);
+    'Equiv. at' the smallest margin this n shows equivalent when nothing changed."""
+    metrics = sorted(metrics, key=lambda m: not m.headline)
     if not metrics:
         return '<p class="muted">This probe reported no metrics.</p>'
     grouped = any(m.group for m in metrics)
@@ -105,6 +119,9 @@ def metrics_table(metrics: list[Metric]) -> str:
         ("Test", ""),
         ("p", "num"),
         ("adj. p", "num"),
+        ("Margin", "num"),
+        ("Detectable", "num"),
+        ("Equiv. at", "num"),
         ("Verdict", ""),
     ]
     rows = []
@@ -121,6 +138,9 @@ def metrics_table(metrics: list[Metric]) -> str:
             f"<td>{escape(TEST_LABELS.get(m.test, m.test))}</td>",
             _num(fmt_p(m.p_value)),
             _num(fmt_p(m.p_adjusted)),
+            _num(fmt_size(m.margin, m.unit) if not is_descriptive(m) else DASH),
+            _num(fmt_size(m.mde, m.unit) if not is_descriptive(m) else DASH),
+            _num(fmt_size(m.equivalence_reach, m.unit) if not is_descriptive(m) else DASH),
             f"<td>{verdict_badge(m)}</td>",
         ]
         rows.append(f'<tr class="{tone(m)}">{"".join(cells)}</tr>')
@@ -215,8 +235,13 @@ def _config(config: dict[str, object]) -> str:
 
 def probe_section(probe: ProbeResult) -> str:
     """One probe: what it measures, its caveats, its metrics, plots and items."""
-    n_changed = sum(verdict_of(m) is Verdict.changed for m in probe.metrics)
-    status = f"{n_changed} of {len(probe.metrics)} metrics changed" if probe.metrics else ""
+    counts = {v: sum(verdict_of(m) is v for m in probe.metrics) for v in Verdict}
+    status = (
+        f"{counts[Verdict.changed]} changed, {counts[Verdict.equivalent]} equivalent, "
+        f"{counts[Verdict.inconclusive]} inconclusive of {len(probe.metrics)} metrics"
+        if probe.metrics
+        else ""
+    )
     if probe.seconds:
         status += f" \u00b7 ran in {fmt_seconds(probe.seconds)}" if status else f"ran in {fmt_seconds(probe.seconds)}"
     notes = ""

@@ -44,7 +44,8 @@ section>h2{font-size:21px;margin-bottom:10px}
 .count b{display:block;font-size:26px;line-height:1.1;font-variant-numeric:tabular-nums}
 .count span{font-size:13px;color:var(--muted)}
 .count.changed{background:#e4edf6}.count.changed b{color:var(--accent)}
-.count.insufficient{background:var(--warn-bg)}.count.insufficient b{color:var(--warn)}
+.count.inconclusive{background:var(--warn-bg)}.count.inconclusive b{color:var(--warn)}
+.count.equivalent b{color:var(--neutral)}
 .count .better{color:var(--better);font-weight:600}.count .worse{color:var(--worse);font-weight:600}
 .nothing{font-size:16.5px;padding:12px 16px;border-radius:8px;background:var(--neutral-bg);margin:0 0 14px}
 .tested{color:var(--muted);font-size:13.5px;margin:12px 0 0}
@@ -66,8 +67,12 @@ table.changed td{font-size:14.5px;padding:8px}
 .badge.changed{background:#dce8f4;color:var(--accent)}
 .badge.changed.better{background:var(--better-bg);color:var(--better)}
 .badge.changed.worse{background:var(--worse-bg);color:var(--worse)}
-.badge.no_change{background:var(--neutral-bg);color:var(--neutral);font-weight:500}
-.badge.insufficient{background:var(--warn-bg);color:var(--warn);font-weight:500}
+.badge.equivalent{background:var(--neutral-bg);color:var(--neutral);font-weight:500}
+.badge.inconclusive{background:var(--warn-bg);color:var(--warn);font-weight:500}
+.mark.negligible{font-size:11.5px;color:var(--muted);font-style:italic}
+small.why{display:block;font-size:11.5px;color:var(--muted);max-width:34ch;white-space:normal;margin-top:2px}
+.star{color:#c08a00;margin-left:.3em;font-size:12px}
+.first h3{font-size:16px;margin:22px 0 6px}.first p.lead{color:var(--muted);font-size:13.5px;margin:0 0 8px}
 .badge.descriptive{background:var(--neutral-bg);color:var(--muted);font-weight:500}
 nav.toc h2{font-size:15px;color:var(--muted);margin-bottom:8px}
 nav.toc ol{display:flex;flex-wrap:wrap;gap:8px 10px;list-style:none;margin:0;padding:0}

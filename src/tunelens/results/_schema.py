@@ -10,17 +10,26 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Verdict(str, Enum):
-    """What a base-vs-tuned comparison concluded."""
+    """What a base-vs-tuned comparison concluded (schema 1.3).
+
+    ``changed``: the corrected test rejects "no difference". ``equivalent``: the paired 90%
+    interval lies inside the metric's margin, so the audit shows it did not move by more.
+    ``inconclusive``: neither; ``Metric.reason`` says why and ``Metric.n_needed`` what would
+    settle it. Files before 1.3 said ``no_change`` and ``insufficient``; both read as
+    ``inconclusive`` (a 1.2 ``no_change`` never showed equivalence)."""
 
     changed = "changed"
-    no_change = "no_change"
-    insufficient = "insufficient"
+    equivalent = "equivalent"
+    inconclusive = "inconclusive"
+
+
+_LEGACY_VERDICTS = {"no_change": "inconclusive", "insufficient": "inconclusive"}
 
 
 class _Model(BaseModel):
@@ -43,18 +52,75 @@ class Metric(_Model):
     ci_low: float | None = Field(description="Lower end of the paired 95% interval of delta.")
     ci_high: float | None = Field(description="Upper end of the paired 95% interval of delta.")
     n: int = Field(description="Number of paired items behind the metric.")
-    test: Literal["mcnemar", "paired_bootstrap", "none", "descriptive"] = Field(
-        description="Paired test used: exact McNemar for binary outcomes, sign-flip permutation "
-        "with a bootstrap interval for continuous ones; 'none' when no test could run, 'descriptive' "
-        "for a quantity that describes the pair and takes no test (e.g. a distance between the two "
-        "models; base is then its value for the base against itself, and the verdict stays insufficient)."
+    test: Literal[
+        "mcnemar", "sign_flip_exact", "paired_t", "permutation", "paired_bootstrap", "none", "descriptive"
+    ] = Field(
+        description="Paired test used: exact McNemar for binary outcomes; for continuous ones the sign-flip "
+        "test enumerated exactly (small n) or the paired t-test (larger n); a paired permutation test "
+        "for a ratio of sums; 'paired_bootstrap' in files before 1.3 (a sign-flip test with 2,000 draws); "
+        "'none' when no test could run; 'descriptive' for a quantity that describes the pair and takes no "
+        "test (a distance between the two models; base is then its value for the base against itself)."
     )
     p_value: float | None = Field(default=None, description="Unadjusted two-sided p-value.")
     p_adjusted: float | None = Field(
-        default=None, description="p-value after the Holm correction across every metric in the report."
+        default=None,
+        description="p-value after correction within the metric's family: Holm over the headline metrics "
+        "(confirmatory), Benjamini-Hochberg over the others (exploratory).",
     )
-    verdict: Verdict = Field(default=Verdict.insufficient, description="Conclusion after correction.")
+    verdict: Verdict | None = Field(
+        default=Verdict.inconclusive, description="Conclusion after correction; None for a descriptive metric."
+    )
     group: str | None = Field(default=None, description="Sub-group, e.g. an exposure level.")
+    headline: bool = Field(default=False, description="A headline metric of its probe: in the confirmatory family.")
+    family: Literal["confirmatory", "exploratory", ""] = Field(
+        default="", description="The multiplicity family the metric was tested in; '' when untested."
+    )
+    margin: float | None = Field(default=None, description="Margin of practical equivalence, in the metric's unit.")
+    ci90_low: float | None = Field(default=None, description="Lower end of the paired 90% interval (the TOST's).")
+    ci90_high: float | None = Field(default=None, description="Upper end of the paired 90% interval.")
+    diff_sd: float | None = Field(default=None, description="Standard deviation of the per-item differences.")
+    min_p: float | None = Field(
+        default=None, description="The smallest p-value the test can give at this n (before correction)."
+    )
+    mde: float | None = Field(
+        default=None,
+        description="Minimum detectable effect: the change the test finds with 80% power at this n, at the "
+        "Bonferroni level of its family (a conservative bound for Holm and BH); None when unreachable.",
+    )
+    equivalence_reach: float | None = Field(
+        default=None,
+        description="The smallest margin this n shows equivalent with 80% power when nothing changed.",
+    )
+    negligible: bool = Field(
+        default=False, description="Changed, but the whole 90% interval lies inside the margin."
+    )
+    room: Literal["", "floor", "ceiling"] = Field(
+        default="", description="The base value sits within a margin of the unit's bound: no room to move there."
+    )
+    reason: str = Field(default="", description="Why an inconclusive verdict could not be settled.")
+    n_needed: int | None = Field(
+        default=None, description="Roughly how many paired items would settle an inconclusive verdict."
+    )
+    n_at_budget: dict[str, int] = Field(
+        default_factory=dict,
+        description="Paired items the metric gets at each budget (quick, standard, thorough), from its declaration.",
+    )
+    base_values: list[float] | None = Field(
+        default=None, description="Per-item outcomes of the base (paired by position with tuned_values)."
+    )
+    tuned_values: list[float] | None = Field(default=None, description="Per-item outcomes of the tuned model.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_legacy(cls, data: Any) -> Any:
+        """Files before 1.3: no_change and insufficient become inconclusive (descriptive: no verdict)."""
+        if isinstance(data, dict) and data.get("verdict") in _LEGACY_VERDICTS:
+            data = dict(data)
+            old = data["verdict"]
+            data["verdict"] = None if data.get("test") == "descriptive" else _LEGACY_VERDICTS[old]
+            if old == "insufficient" and not data.get("reason") and data.get("test") != "descriptive":
+                data["reason"] = "too few items"
+        return data
 
 
 class ItemRecord(_Model):
@@ -225,8 +291,13 @@ class AuditResults(_Model):
     tunelens_version: str
     created: str = Field(description="ISO 8601 time the audit finished.")
     seed: int
-    alpha: float = Field(default=0.05, description="Family-wise error rate of the verdicts.")
-    correction: str = Field(default="holm", description="Multiple-comparison correction used.")
+    alpha: float = Field(default=0.05, description="Family-wise error rate (headline) and false discovery rate (rest).")
+    correction: str = Field(
+        default="holm+bh",
+        description="Multiple-comparison correction: 'holm+bh' (Holm over headline metrics, Benjamini-Hochberg "
+        "over the rest; 1.3), 'holm' over every metric before.",
+    )
+    budget: str = Field(default="", description="The item budget the probes ran at: quick, standard or thorough.")
     base: ModelInfo
     tuned: ModelInfo
     training: TrainingInfo | None = None

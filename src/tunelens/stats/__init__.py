@@ -5,20 +5,35 @@ from tunelens.stats._intervals import cluster_bootstrap_interval, wilson_interva
 from tunelens.stats._paired import (
     MIN_ITEMS,
     PairedComparison,
+    bh_adjust,
     compare_binary,
     compare_continuous,
     compare_ratio,
     holm_adjust,
     mcnemar_exact,
+    power_of,
+    sign_flip_exact,
     sign_flip_p,
 )
-from tunelens.stats._verdicts import apply_verdicts, make_metric, metric_from
+from tunelens.stats._verdicts import (
+    apply_verdicts,
+    declare,
+    declare_all,
+    equivalence_reach,
+    make_metric,
+    metric_from,
+    minimum_detectable_effect,
+)
 
 __all__ = [
     "MIN_ITEMS",
     "Correlation",
     "PairedComparison",
     "apply_verdicts",
+    "bh_adjust",
+    "declare",
+    "declare_all",
+    "equivalence_reach",
     "cluster_bootstrap_interval",
     "compare_binary",
     "compare_continuous",
@@ -27,6 +42,9 @@ __all__ = [
     "make_metric",
     "mcnemar_exact",
     "metric_from",
+    "minimum_detectable_effect",
+    "power_of",
+    "sign_flip_exact",
     "sign_flip_p",
     "spearman",
     "spearman_ci",

@@ -2,26 +2,40 @@
 
 Both models see the same items, so every comparison is paired:
 
-* binary outcomes (right/wrong) use the exact McNemar test on the discordant pairs
-  (McNemar 1947) and a paired bootstrap interval of the difference in proportions;
-* continuous outcomes use a sign-flip permutation test on the per-item differences
-  and a paired percentile bootstrap interval of the mean difference (Efron & Tibshirani 1993);
-* across a report, p-values are corrected with Holm's step-down method (Holm 1979), which
-  controls the family-wise error rate without assuming independence.
+* binary outcomes (right/wrong) use the exact McNemar test, a binomial test on the
+  discordant pairs (McNemar 1947; ``scipy.stats.binomtest``);
+* continuous outcomes use the sign-flip permutation test of a zero mean difference,
+  enumerated exactly over all 2^n sign patterns while n is small (Fisher 1935), and the
+  paired t-test (``scipy.stats.ttest_1samp`` on the differences) beyond that, where the
+  mean of n > EXACT_MAX differences is close to normal; the exact enumeration reaches
+  p = 2 / 2^n, so the test never floors at 1 / (draws + 1) as a sampled one does;
+* intervals are paired percentile bootstraps of the mean difference (Efron & Tibshirani
+  1993): the 95% one shown, the 90% one for the equivalence test (two one-sided tests at
+  5% each, Schuirmann 1987).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from scipy import stats as sps
 
 MIN_ITEMS = 8
-"""Fewer paired items than this and a metric's verdict is 'insufficient'."""
+"""Fewer paired items than this and a metric is inconclusive ("too few items")."""
 
 N_RESAMPLES = 2000
+"""Bootstrap draws for an interval (percentiles at 2.5% and 5% are stable at this count)."""
+
+EXACT_MAX = 16
+"""Largest count of non-zero differences whose sign-flip distribution is enumerated (65,536 patterns)."""
+
+PERMUTATION_DRAWS = 20000
+"""Draws of a sampled permutation test (a ratio of sums): its smallest p is about 5e-5."""
 
 
 @dataclass(frozen=True)
@@ -36,42 +50,86 @@ class PairedComparison:
     n: int
     test: str
     p_value: float | None
+    ci90_low: float | None = None
+    ci90_high: float | None = None
+    diff_sd: float | None = None
+    min_p: float | None = None
+    base_values: tuple[float, ...] | None = None
+    tuned_values: tuple[float, ...] | None = None
 
 
-def _bootstrap_ci(diffs: np.ndarray, seed: int, n_resamples: int = N_RESAMPLES) -> tuple[float, float]:
+def bootstrap_intervals(
+    diffs: np.ndarray, seed: int, n_resamples: int = N_RESAMPLES
+) -> tuple[float, float, float, float]:
+    """(95% low, 95% high, 90% low, 90% high) of the mean difference, from one set of draws."""
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(diffs), size=(n_resamples, len(diffs)))
     means = diffs[idx].mean(axis=1)
-    low, high = np.quantile(means, [0.025, 0.975])
-    return float(low), float(high)
+    lo95, lo90, hi90, hi95 = np.quantile(means, [0.025, 0.05, 0.95, 0.975])
+    return float(lo95), float(hi95), float(lo90), float(hi90)
 
 
 def mcnemar_exact(base: Sequence[bool], tuned: Sequence[bool]) -> float:
     """Two-sided exact McNemar p-value: a binomial test on the discordant pairs."""
     b = sum(1 for x, y in zip(base, tuned) if x and not y)
     c = sum(1 for x, y in zip(base, tuned) if y and not x)
-    n = b + c
-    if n == 0:
+    if b + c == 0:
         return 1.0
-    k = min(b, c)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
-    return min(1.0, 2.0 * tail)
+    return float(sps.binomtest(min(b, c), b + c, 0.5).pvalue)
 
 
-def sign_flip_p(diffs: np.ndarray, seed: int, n_resamples: int = N_RESAMPLES) -> float:
-    """Two-sided sign-flip permutation p-value for a mean paired difference of zero."""
-    if len(diffs) == 0 or np.allclose(diffs, 0.0, atol=1e-12):
+def mcnemar_min_p(n: int) -> float:
+    """The smallest exact McNemar p over n pairs: all n discordant, all one way."""
+    return min(1.0, 2.0 * 0.5**n) if n > 0 else 1.0
+
+
+@lru_cache(maxsize=EXACT_MAX + 1)
+def _sign_patterns(k: int) -> np.ndarray:
+    return np.array(list(itertools.product((-1.0, 1.0), repeat=k))) if k else np.ones((1, 0))
+
+
+def sign_flip_exact(diffs: np.ndarray) -> float:
+    """Two-sided sign-flip p-value of a zero mean difference, over all sign patterns of the
+    non-zero differences (zeros flip to themselves). Only for at most EXACT_MAX of them."""
+    d = np.asarray(diffs, dtype=float)
+    d = d[np.abs(d) > 1e-12]
+    if len(d) == 0:
         return 1.0
-    observed = abs(diffs.mean())
-    rng = np.random.default_rng(seed + 1)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_resamples, len(diffs)))
-    null = np.abs((signs * diffs).mean(axis=1))
-    # Count the observed statistic itself so p is never exactly zero.
-    return float((1 + np.sum(null >= observed - 1e-12)) / (n_resamples + 1))
+    if len(d) > EXACT_MAX:
+        raise ValueError(f"exact sign-flip enumeration is for at most {EXACT_MAX} non-zero differences")
+    null = np.abs(_sign_patterns(len(d)) @ d)
+    return float(np.mean(null >= abs(d.sum()) - 1e-9 * max(1.0, float(np.abs(d).sum()))))
+
+
+def sign_flip_p(diffs: np.ndarray, seed: int = 0) -> float:
+    """p-value of a zero mean paired difference: exact sign-flip for few non-zero
+    differences, the paired t-test beyond (its p can be as small as the data warrant)."""
+    d = np.asarray(diffs, dtype=float)
+    nonzero = int(np.sum(np.abs(d) > 1e-12))
+    if nonzero == 0:
+        return 1.0
+    if nonzero <= EXACT_MAX:
+        return sign_flip_exact(d)
+    if np.std(d) == 0:
+        return 0.0
+    return float(sps.ttest_1samp(d, 0.0).pvalue)
+
+
+def continuous_test(n_nonzero: int) -> str:
+    return "sign_flip_exact" if n_nonzero <= EXACT_MAX else "paired_t"
+
+
+def continuous_min_p(n: int) -> float:
+    """The smallest p the continuous test can give over n items (the t-test: no floor)."""
+    return min(1.0, 2.0 * 0.5**n) if n <= EXACT_MAX else 0.0
+
+
+def _values(x: np.ndarray) -> tuple[float, ...]:
+    return tuple(float(v) for v in x)
 
 
 def compare_binary(base: Sequence[bool], tuned: Sequence[bool], seed: int = 0) -> PairedComparison:
-    """Compare paired right/wrong outcomes: accuracies, delta, bootstrap CI, McNemar p."""
+    """Compare paired right/wrong outcomes: accuracies, delta, bootstrap CIs, exact McNemar p."""
     if len(base) != len(tuned):
         raise ValueError(f"paired outcomes differ in length: {len(base)} vs {len(tuned)}")
     n = len(base)
@@ -80,14 +138,28 @@ def compare_binary(base: Sequence[bool], tuned: Sequence[bool], seed: int = 0) -
     b = np.asarray(base, dtype=float)
     t = np.asarray(tuned, dtype=float)
     diffs = t - b
-    low, high = _bootstrap_ci(diffs, seed)
+    lo, hi, lo90, hi90 = bootstrap_intervals(diffs, seed)
     return PairedComparison(
-        float(b.mean()), float(t.mean()), float(diffs.mean()), low, high, n, "mcnemar", mcnemar_exact(base, tuned)
+        float(b.mean()),
+        float(t.mean()),
+        float(diffs.mean()),
+        lo,
+        hi,
+        n,
+        "mcnemar",
+        mcnemar_exact(base, tuned),
+        lo90,
+        hi90,
+        float(diffs.std(ddof=1)) if n > 1 else 0.0,
+        mcnemar_min_p(n),
+        _values(b),
+        _values(t),
     )
 
 
 def compare_continuous(base: Sequence[float], tuned: Sequence[float], seed: int = 0) -> PairedComparison:
-    """Compare paired per-item scores: means, delta, bootstrap CI, sign-flip p."""
+    """Compare paired per-item scores: means, delta, bootstrap CIs, and the sign-flip test
+    (exact) or the paired t-test, by the count of non-zero differences."""
     if len(base) != len(tuned):
         raise ValueError(f"paired scores differ in length: {len(base)} vs {len(tuned)}")
     b = np.asarray(base, dtype=float)
@@ -96,18 +168,25 @@ def compare_continuous(base: Sequence[float], tuned: Sequence[float], seed: int 
     b, t = b[keep], t[keep]
     n = len(b)
     if n == 0:
-        return PairedComparison(None, None, None, None, None, 0, "paired_bootstrap", None)
+        return PairedComparison(None, None, None, None, None, 0, "paired_t", None)
     diffs = t - b
-    low, high = _bootstrap_ci(diffs, seed)
+    lo, hi, lo90, hi90 = bootstrap_intervals(diffs, seed)
+    nonzero = int(np.sum(np.abs(diffs) > 1e-12))
     return PairedComparison(
         float(b.mean()),
         float(t.mean()),
         float(diffs.mean()),
-        low,
-        high,
+        lo,
+        hi,
         n,
-        "paired_bootstrap",
+        continuous_test(nonzero),
         sign_flip_p(diffs, seed),
+        lo90,
+        hi90,
+        float(diffs.std(ddof=1)) if n > 1 else 0.0,
+        continuous_min_p(n),
+        _values(b),
+        _values(t),
     )
 
 
@@ -123,6 +202,19 @@ def holm_adjust(p_values: Sequence[float | None]) -> list[float | None]:
     return adjusted
 
 
+def bh_adjust(p_values: Sequence[float | None]) -> list[float | None]:
+    """Benjamini-Hochberg adjusted p-values (``scipy.stats.false_discovery_control``);
+    None entries (untested metrics) stay None."""
+    indexed = [(p, i) for i, p in enumerate(p_values) if p is not None]
+    adjusted: list[float | None] = [None] * len(p_values)
+    if not indexed:
+        return adjusted
+    qs = sps.false_discovery_control(np.array([p for p, _ in indexed], dtype=float), method="bh")
+    for (_, i), q in zip(indexed, qs):
+        adjusted[i] = float(min(1.0, q))
+    return adjusted
+
+
 def compare_ratio(
     base_num: Sequence[bool],
     base_other: Sequence[bool],
@@ -130,12 +222,13 @@ def compare_ratio(
     tuned_other: Sequence[bool],
     seed: int = 0,
     n_resamples: int = N_RESAMPLES,
+    n_permutations: int = PERMUTATION_DRAWS,
 ) -> PairedComparison:
     """Paired change of a ratio of shares, num / (num + other), over the same items.
 
-    Used for the memorization ratio p_o / (p_o + p_s) (Longpre et al. 2021): the interval
-    resamples items jointly for both models; the p-value swaps the two models' outcomes
-    item by item (a paired permutation test).
+    Used for the memorization ratio p_o / (p_o + p_s) (Longpre et al. 2021): the intervals
+    resample items jointly for both models; the p-value swaps the two models' outcomes
+    item by item (a paired permutation test, ``n_permutations`` draws in chunks).
     """
     arrays = [np.asarray(x, dtype=float) for x in (base_num, base_other, tuned_num, tuned_other)]
     n = len(arrays[0])
@@ -156,20 +249,43 @@ def compare_ratio(
             None,
             None,
             n,
-            "paired_bootstrap",
+            "permutation",
             None,
         )
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_resamples, n))
     deltas = ratio(tn[idx], to[idx]) - ratio(bn[idx], bo[idx])
     deltas = deltas[np.isfinite(deltas)]
-    low, high = (float(q) for q in np.quantile(deltas, [0.025, 0.975])) if len(deltas) else (None, None)
-    swap = rng.random((n_resamples, n)) < 0.5
-    null = ratio(np.where(swap, bn, tn), np.where(swap, bo, to)) - ratio(np.where(swap, tn, bn), np.where(swap, to, bo))
+    if len(deltas):
+        lo, lo90, hi90, hi = (float(q) for q in np.quantile(deltas, [0.025, 0.05, 0.95, 0.975]))
+    else:
+        lo = lo90 = hi90 = hi = None  # type: ignore[assignment]
     observed = abs(tuned - base)
-    p = (
-        float((1 + np.sum(np.abs(null[np.isfinite(null)]) >= observed - 1e-12)) / (n_resamples + 1))
-        if observed > 0
-        else 1.0
+    exceed = 0
+    if observed > 0:
+        for start in range(0, n_permutations, 2000):
+            swap = rng.random((min(2000, n_permutations - start), n)) < 0.5
+            null = ratio(np.where(swap, bn, tn), np.where(swap, bo, to)) - ratio(
+                np.where(swap, tn, bn), np.where(swap, to, bo)
+            )
+            exceed += int(np.sum(np.abs(null[np.isfinite(null)]) >= observed - 1e-12))
+    p = (1 + exceed) / (n_permutations + 1) if observed > 0 else 1.0
+    return PairedComparison(
+        base, tuned, tuned - base, lo, hi, n, "permutation", p, lo90, hi90, None, 1 / (n_permutations + 1)
     )
-    return PairedComparison(base, tuned, tuned - base, low, high, n, "paired_bootstrap", p)
+
+
+def z_quantile(q: float) -> float:
+    return float(sps.norm.ppf(q))
+
+
+def power_of(delta: float, sd: float, n: int, level: float) -> float:
+    """Power of a two-sided test at ``level`` to find a true mean difference ``delta`` with
+    per-item standard deviation ``sd`` over n items (normal approximation)."""
+    if n <= 0:
+        return 0.0
+    if sd <= 0:
+        return 1.0 if delta != 0 else level
+    shift = abs(delta) * math.sqrt(n) / sd
+    z = z_quantile(1 - level / 2)
+    return float(sps.norm.sf(z - shift) + sps.norm.cdf(-z - shift))

@@ -31,7 +31,7 @@ ol.rule{margin:6px 0 12px;padding-left:1.3em}ol.rule li{margin:4px 0}
 
 _FORECAST_BADGES = {
     "likely_recalled": ("changed better", "likely recalled"),
-    "may_leak": ("insufficient", "may leak"),
+    "may_leak": ("inconclusive", "may leak"),
     "will_leak": ("changed worse", "will leak"),
 }
 
@@ -71,9 +71,9 @@ def _first_screen(r: TriageResults) -> str:
         [
             _count(len(r.recommendation.train_patterns), "patterns to train", "changed"),
             _count(by["likely_recalled"], "facts likely recalled", "better"),
-            _count(by["may_leak"], "facts that may leak", "insufficient"),
+            _count(by["may_leak"], "facts that may leak", "inconclusive"),
             _count(by["will_leak"], "facts that will leak", "worse"),
-            _count(len(r.contradictions), "contradictions", "worse" if r.contradictions else "no_change"),
+            _count(len(r.contradictions), "contradictions", "worse" if r.contradictions else "equivalent"),
         ]
     )
     summary = "".join(f"<li>{escape(s)}</li>" for s in r.recommendation.summary)
@@ -93,7 +93,7 @@ def _contradiction_row(c: Contradiction) -> str:
         for v in c.values
     )
     said = "\n".join(f"\u201c{v.sentence}\u201d" for v in c.values)
-    badge = "changed worse" if c.strength == "likely" else "insufficient"
+    badge = "changed worse" if c.strength == "likely" else "inconclusive"
     return (
         f'<tr id="{escape(c.id)}"><td class="lbl">{escape(", ".join(c.attribute))}</td>'
         f'<td><ul class="values">{values}</ul></td>'
@@ -150,7 +150,7 @@ def _fact_row(f: Fact) -> str:
     cls, label = _FORECAST_BADGES[f.forecast]
     about = ", ".join(f.attribute) + (f" \u00b7 {', '.join(f.entities)}" if f.entities else "")
     priming = ' <span class="badge changed worse">priming risk</span>' if f.priming_risk else ""
-    stale = ' <span class="badge no_change">goes stale</span>' if f.volatile else ""
+    stale = ' <span class="badge equivalent">goes stale</span>' if f.volatile else ""
     sentence = f.mentions[0].sentence if f.mentions else ""
     return (
         f'<tr id="{escape(f.id)}"><td><span class="val">{escape(f.value)}</span><div class="about">'
