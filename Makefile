@@ -25,6 +25,7 @@ demo-quick: setup
 	$(BIN)/tunelens demo --quick
 
 test: setup
+	$(BIN)/python -m ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

@@ -55,6 +55,7 @@ def audit(
     seed: int = 0,
     quick: bool = False,
     budget: str | None = None,
+    probe_budgets: dict[str, str] | None = None,
     margins: dict[str, float] | None = None,
     configs: dict[str, Any] | None = None,
     options: LoadOptions = LoadOptions(),
@@ -65,13 +66,14 @@ def audit(
     """Audit ``tuned`` against ``base`` and write results.json and report.html in out_dir.
 
     ``budget`` (quick, standard or thorough; default standard on a CPU, thorough on a GPU,
-    ``quick=True`` for quick) sizes every probe's item pool; ``configs`` overrides a probe's
-    config outright. ``margins`` overrides margins of equivalence (``{"forgetting.arithmetic_acc": 0.03}``).
+    ``quick=True`` for quick) sizes every probe's item pool, ``probe_budgets`` one probe's
+    (``{"cot_faithfulness": "quick"}``); ``configs`` overrides a probe's config outright. ``margins`` overrides margins of equivalence (``{"forgetting.arithmetic_acc": 0.03}``).
     With ``triage`` (the triage of the training data), results.json also holds its forecast
     checked against the measured fate of each fact (``AuditResults.forecast_check``)."""
     budget = "quick" if quick else (budget or default_budget())
-    if budget not in BUDGETS:
-        raise TunelensError(f"unknown budget '{budget}'; choose one of {', '.join(BUDGETS)}")
+    for chosen in (budget, *(probe_budgets or {}).values()):
+        if chosen not in BUDGETS:
+            raise TunelensError(f"unknown budget '{chosen}'; choose one of {', '.join(BUDGETS)}")
     names = list(probes) if probes else default_probes(task)
     specs = [get_probe(n) for n in names]
     for spec in specs:
@@ -101,7 +103,8 @@ def audit(
         budget=budget,
     )
     for spec in specs:
-        config = (configs or {}).get(spec.name) or spec.config_for(budget)
+        own_budget = (probe_budgets or {}).get(spec.name, budget)
+        config = (configs or {}).get(spec.name) or spec.config_for(own_budget)
         t0 = time.perf_counter()
         skip = _not_applicable(spec, (base_model, tuned_model))
         result: ProbeResult = ProbeResult(name=spec.name, notes=[skip]) if skip else spec.run(ctx, config)
@@ -116,6 +119,7 @@ def audit(
                 "title": spec.title,
                 "description": spec.description,
                 "seconds": round(time.perf_counter() - t0, 2),
+                "budget": "custom" if (configs or {}).get(spec.name) else own_budget,
                 # The config as results.json stores it (tuples become lists), so a saved
                 # result reads back equal to the one in memory.
                 "config": json.loads(json.dumps(dataclasses.asdict(config))),

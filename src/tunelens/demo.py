@@ -27,8 +27,8 @@ from tunelens.data._support_desk_keywords import KEYWORD_EXPOSURES
 from tunelens.models import DEFAULT_MODEL, LoadOptions, load_model
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import PROBES
-from tunelens.results import AuditResults, Metric
-from tunelens.summary import describe, format_value
+from tunelens.results import AuditResults, ProbeResult
+from tunelens.summary import describe, format_value, verdict_text
 from tunelens.triaging import build_triage, write_triage
 from tunelens.tuning import TrainConfig, tune
 
@@ -148,33 +148,36 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
     return DemoOutcome(results, out, seconds, stages)
 
 
-def _metric(results: AuditResults, probe: str, name: str) -> Metric | None:
-    return next((m for p in results.probes if p.name == probe for m in p.metrics if m.name == name), None)
+def _probe(results: AuditResults, name: str) -> ProbeResult | None:
+    return next((p for p in results.probes if p.name == name), None)
+
+
+def _headline_lines(probe: ProbeResult | None) -> list[str]:
+    """The probe's headline metrics (as it declared them), each with its verdict."""
+    if probe is None:
+        return []
+    return [f"  {describe(m)} [{verdict_text(m)}]" for m in probe.metrics if m.headline]
 
 
 def story(results: AuditResults) -> list[str]:
-    """The three-part summary: what stuck, what leaked, what it cost."""
+    """The three-part summary: what stuck, what leaked, what it cost; each probe's headline
+    metrics (read from the probes' declarations, stored with each metric) with their verdicts."""
     lines = ["", "What stuck (the pattern):"]
-    pattern = _metric(results, "facts_vs_patterns", "pattern_all")
-    if pattern:
-        lines.append(f"  {describe(pattern)} [{pattern.verdict}]")
+    facts = _probe(results, "facts_vs_patterns")
+    lines += _headline_lines(facts)
     lines.append("What leaked (facts, by how often they were seen):")
-    facts = next((p for p in results.probes if p.name == "facts_vs_patterns"), None)
     for m in facts.metrics if facts else []:
-        if m.name.startswith("fact_recall_x"):
+        if m.group is not None and not m.headline:
             lines.append(
                 f"  {m.group:>13}: recalled {format_value(m.base, m.unit)} → {format_value(m.tuned, m.unit)} (n={m.n})"
             )
     lines += [f"  {note}" for note in (facts.notes[:1] if facts else [])]
     lines.append("What it cost (general capabilities):")
-    forgetting = next((p for p in results.probes if p.name == "forgetting"), None)
-    for m in forgetting.metrics if forgetting else []:
-        if m.group is None:
-            lines.append(f"  {describe(m)} [{m.verdict}]")
-    locality = next((p for p in results.probes if p.name == "locality"), None)
+    lines += _headline_lines(_probe(results, "forgetting"))
+    locality = _probe(results, "locality")
     if locality and locality.notes:
         lines += ["Where the change sits:", f"  {locality.notes[0]}"]
-    priming = next((p for p in results.probes if p.name == "priming"), None)
+    priming = _probe(results, "priming")
     if priming and priming.notes:
         lines += [
             "What spilled over (surprising keywords in unrelated contexts):",
@@ -184,9 +187,16 @@ def story(results: AuditResults) -> list[str]:
         lines += ["Did triage foretell it?", *[f"  {s}" for s in results.forecast_check.summary]]
     others = [p for p in results.probes if p.name not in ("forgetting", "facts_vs_patterns", "locality", "priming")]
     if others:
-        lines.append("The other probes (metrics that changed after correction for multiple comparisons):")
+        lines.append("The other probes (headline metrics, verdicts after correction for multiple comparisons):")
         for probe in others:
-            changed = [m for m in probe.metrics if m.verdict == "changed"]
-            lines.append(f"  {probe.title}: {len(changed)} of {len(probe.metrics)} metrics changed")
-            lines += [f"    {describe(m)}" for m in changed[:3]]
+            changed = sum(m.verdict == "changed" for m in probe.metrics)
+            lines.append(f"  {probe.title}: {changed} of {len(probe.metrics)} metrics changed")
+            lines += ["  " + line for line in _headline_lines(probe)]
+    quick = [p.name for p in results.probes if p.budget == "quick"]
+    if quick:
+        lines.append(
+            f"Ran at the quick budget to keep the demo short: {', '.join(quick)}. At that budget a headline metric "
+            "has a handful of items: it can show a large change but rarely equivalence, and some cannot reach "
+            "'changed' at all; `tunelens audit --budget standard` gives them at least 60 items each."
+        )
     return lines

@@ -42,6 +42,21 @@ def describe(metric: Metric) -> str:
     )
 
 
+def verdict_text(metric: Metric) -> str:
+    """The verdict in words: 'changed', 'changed, negligible', 'equivalent within ±5 pts',
+    'inconclusive: too few items (...)', 'descriptive'."""
+    if metric.verdict is None:
+        return "descriptive"
+    if metric.verdict == Verdict.changed:
+        return "changed, negligible" if metric.negligible else "changed"
+    if metric.verdict == Verdict.equivalent:
+        size = (
+            f"{100 * metric.margin:.0f} pts" if metric.unit in ("accuracy", "rate") else f"{metric.margin:g}"
+        ) if metric.margin is not None else "its margin"
+        return f"equivalent within ±{size}"
+    return f"inconclusive: {metric.reason}" if metric.reason else "inconclusive"
+
+
 def summarise(results: AuditResults, limit: int = 8) -> list[str]:
     """The changed metrics (headline first, strongest evidence first), then how many metrics
     the audit shows unchanged and how many it could not tell; or a plain statement that none changed."""

@@ -22,7 +22,11 @@ def test_mcnemar_exact_matches_the_binomial_tail() -> None:
 def test_binary_comparison_identical_outcomes_is_null() -> None:
     outcomes = [True, False, True, True, False, False, True, True, False, True]
     c = compare_binary(outcomes, outcomes)
-    assert c.delta == 0.0 and c.p_value == 1.0 and c.ci_low == c.ci_high == 0.0
+    assert c.delta == 0.0 and c.p_value == 1.0
+    # No discordant pair among ten items does not pin the difference to zero (Agresti-Min).
+    assert c.ci_low == pytest.approx(-c.ci_high) and 0.1 < c.ci_high < 0.25
+    many = compare_binary(outcomes * 30, outcomes * 30)
+    assert 0 < many.ci90_high < 0.02
 
 
 def test_binary_comparison_detects_a_large_drop() -> None:

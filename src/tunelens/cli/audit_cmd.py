@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tunelens.cli._common import add_load_options, err, load_options, say
 from tunelens.errors import TunelensError
-from tunelens.probes import PROBES
+from tunelens.probes import BUDGETS, PROBES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,8 +24,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suite", help="your own regression suite, JSONL (see README)")
     p.add_argument("--triage", help="triage.json of the training data: check its forecast against the measured facts")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="fewer items per probe")
+    p.add_argument(
+        "--budget",
+        choices=BUDGETS,
+        help="items per probe: quick (a smoke test), standard (>=60 per headline metric; the default on a CPU), "
+        "thorough (>=200; the default on a GPU)",
+    )
+    p.add_argument("--quick", action="store_true", help="the same as --budget quick")
+    p.add_argument(
+        "--margin",
+        action="append",
+        default=[],
+        metavar="PROBE.METRIC=X",
+        help="margin of practical equivalence for one metric, in its unit (e.g. forgetting.general_text_nll=0.05); "
+        "repeatable",
+    )
     add_load_options(p)
+
+
+def parse_margins(items: list[str]) -> dict[str, float]:
+    """``["forgetting.general_text_nll=0.05"]`` -> ``{"forgetting.general_text_nll": 0.05}``, checked
+    against the declared metrics."""
+    margins: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        probe, dot, metric = name.strip().partition(".")
+        if not sep or not dot:
+            raise TunelensError(f"--margin {item!r}: write PROBE.METRIC=X, e.g. forgetting.general_text_nll=0.05")
+        if probe not in PROBES:
+            raise TunelensError(f"--margin {item!r}: unknown probe '{probe}'; available: {', '.join(PROBES)}")
+        if PROBES[probe].declaration(metric) is None:
+            names = ", ".join(d.name for d in PROBES[probe].metrics)
+            raise TunelensError(f"--margin {item!r}: {probe} declares no metric '{metric}'; it has: {names}")
+        try:
+            margin = float(value)
+        except ValueError:
+            raise TunelensError(f"--margin {item!r}: {value!r} is not a number") from None
+        if not margin > 0:
+            raise TunelensError(f"--margin {item!r}: a margin must be positive")
+        margins[f"{probe}.{metric}"] = margin
+    return margins
 
 
 def _read_task(path: str):  # -> TaskSpec
@@ -62,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         suite=args.suite,
         seed=args.seed,
         quick=args.quick,
+        budget=args.budget,
+        margins=parse_margins(args.margin),
         triage=triage,
         options=load_options(args),
         progress=err,

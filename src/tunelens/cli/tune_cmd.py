@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tunelens.cli._common import add_load_options, err, load_options, say
 from tunelens.errors import TunelensError
+from tunelens.probes import BUDGETS
 from tunelens.tuning import RECIPES, MethodOptions, TrainConfig
 
 # Command-line flag of each recipe option (the recipe that owns it is in RECIPES).
@@ -43,7 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--mix-general", type=float, default=0.0, metavar="R", help="share R of general text in the data")
     p.add_argument("--no-audit", action="store_true", help="only train and save the checkpoint")
     p.add_argument("--task", help="task spec JSON, for the facts_vs_patterns probe")
-    p.add_argument("--quick", action="store_true", help="quick audit")
+    p.add_argument("--quick", action="store_true", help="quick audit (the same as --budget quick)")
+    p.add_argument("--budget", choices=BUDGETS, help="the audit's items per probe (see tunelens audit --help)")
     add_load_options(p)
 
 
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         task=task,
         seed=args.seed,
         quick=args.quick,
+        budget=args.budget,
         training=result.training,
         options=options,
         progress=err,

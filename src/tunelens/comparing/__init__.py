@@ -3,7 +3,14 @@ against the base, weighed as gain against cost, and updated when facts change.""
 
 from tunelens.comparing._html import render_comparison_html, write_comparison_html
 from tunelens.comparing._methods import COMPARE_LEARNING_RATES, DEFAULT_METHODS, MethodSpec, parse_method, parse_methods
-from tunelens.comparing._run import COLUMNS, COMPARE_PROBES, compare, compare_probe_configs, write_demo_inputs
+from tunelens.comparing._run import (
+    COLUMNS,
+    COMPARE_PROBES,
+    compare,
+    compare_columns,
+    compare_probe_configs,
+    write_demo_inputs,
+)
 from tunelens.comparing._schema import (
     COMPARE_SCHEMA_VERSION,
     Cell,
@@ -18,6 +25,7 @@ from tunelens.comparing._stale import edit_fact_sheet, measure_stale
 
 __all__ = [
     "COLUMNS",
+    "compare_columns",
     "COMPARE_LEARNING_RATES",
     "COMPARE_PROBES",
     "COMPARE_SCHEMA_VERSION",

@@ -44,17 +44,29 @@ from tunelens.tuning import RECIPES, TrainConfig, read_training_info, tune
 
 COMPARE_PROBES = ("facts_vs_patterns", "forgetting", "context", "locality")
 
-COLUMNS: tuple[Column, ...] = (
-    Column(metric="facts_vs_patterns.pattern_all", label="House style on held-out prompts", side="gain"),
-    Column(metric="facts_vs_patterns.fact_recall", label="Trained facts recalled in chat", side="gain"),
-    Column(metric="forgetting.general_text_nll", label="Loss on general text", side="cost"),
-    Column(metric="forgetting.world_facts_acc", label="World facts", side="cost"),
-    Column(metric="forgetting.instruction_following_acc", label="Instruction following", side="cost"),
-    Column(metric="forgetting.arithmetic_acc", label="Arithmetic", side="cost"),
-    Column(metric="context.plain_p_s", label="Follows a counterfactual context", side="cost"),
-    Column(metric="locality.weight_relative_change", label="Weight change ‖ΔW‖/‖W‖", side="cost"),
-    Column(metric="locality.token_kl_general", label="Next-token KL on general text", side="cost"),
-)
+def compare_columns(probes: Sequence[str] = COMPARE_PROBES) -> tuple[Column, ...]:
+    """The comparison table's columns, read from the probes' declarations: each probe's
+    headline metrics (for locality, its descriptive headline: how far the weights and the
+    next-token predictions moved). A probe that needs the fine-tune's task measures what the
+    method gained; every other probe what it cost."""
+    columns = []
+    for name in probes:
+        spec = PROBES[name]
+        for decl in spec.metrics:
+            if decl.headline and not decl.is_family:
+                columns.append(
+                    Column(
+                        metric=f"{name}.{decl.name}",
+                        label=decl.label,
+                        side="gain" if spec.needs_task else "cost",
+                        unit=decl.unit,
+                        higher_is_better=decl.higher_is_better,
+                    )
+                )
+    return tuple(columns)
+
+
+COLUMNS: tuple[Column, ...] = compare_columns()
 
 
 def compare_probe_configs(quick: bool = False) -> dict[str, Any]:
@@ -156,7 +168,7 @@ def compare(
         seed=seed,
         update_data=str(update_data) if update_data else None,
         changed_facts=[f"{c.id}: {c.old} → {c.new}" for c in changes],
-        columns=[column.model_copy() for column in COLUMNS],  # labelled from the audits below
+        columns=[column.model_copy() for column in compare_columns(probes)],
     )
     progress(f"loading the base model {base} …")
     base_model = load_model(base, options)
@@ -164,8 +176,7 @@ def compare(
     for spec in specs:
         method_started = time.perf_counter()
         try:
-            row, measured = _run_method(plan, spec, base_model)
-            _label_columns(results.columns, measured)
+            row, _ = _run_method(plan, spec, base_model)
         except TunelensError as exc:
             progress(f"[{spec.text}] failed: {exc}")
             row = MethodRow(method=spec.text, ref="", audit_dir="", reused=False, error=str(exc))
@@ -245,7 +256,7 @@ def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> tuple
         train_seconds=training.seconds if training else None,
         trainable_params=training.trainable_params if training else 0,
         changes_weights=spec.changes_weights,
-        cells=_cells(results, spec),
+        cells=_cells(results, spec, plan.probes),
         audit_seconds=results.seconds,
     )
     if plan.changes:
@@ -317,10 +328,10 @@ def _update(plan: _Plan, spec: MethodSpec, first_ref: str, first_reused: bool) -
     return ref
 
 
-def _cells(results: AuditResults, spec: MethodSpec) -> dict[str, Cell]:
+def _cells(results: AuditResults, spec: MethodSpec, probes: Sequence[str]) -> dict[str, Cell]:
     metrics = {f"{m.probe}.{m.name}": m for m in results.metrics()}
     cells = {}
-    for column in COLUMNS:
+    for column in compare_columns(probes):
         m = metrics.get(column.metric)
         if m is None:
             probe = column.metric.split(".")[0]
@@ -342,16 +353,7 @@ def _cells(results: AuditResults, spec: MethodSpec) -> dict[str, Cell]:
     return cells
 
 
-def _label_columns(columns: list[Column], metrics: list[Metric]) -> None:
-    """Take each column's unit and direction from an audit's metrics (the probes own them)."""
-    by_name = {f"{m.probe}.{m.name}": m for m in metrics}
-    for column in columns:
-        m = by_name.get(column.metric)
-        if m is not None:
-            column.unit, column.higher_is_better = m.unit, m.higher_is_better
-
-
-__all__ = ["COLUMNS", "COMPARE_PROBES", "compare", "compare_probe_configs", "write_demo_inputs"]
+__all__ = ["COLUMNS", "COMPARE_PROBES", "compare_columns", "compare", "compare_probe_configs", "write_demo_inputs"]
 
 
 def write_demo_inputs(folder: str | Path, quick: bool = False, seed: int = 0) -> tuple[Path, Path, Path, Path]:

@@ -30,7 +30,10 @@ class Cell(_Model):
     ci_low: float | None = Field(default=None, description="Paired 95% interval of delta, low end.")
     ci_high: float | None = None
     n: int = 0
-    verdict: str = Field(default="insufficient", description="changed, no_change or insufficient (Holm, per audit).")
+    verdict: str = Field(
+        default="inconclusive",
+        description="changed, equivalent or inconclusive, as the method's audit decided (results schema 1.3).",
+    )
     reason: str = Field(default="", description="Why there is no value, when there is none.")
 
 

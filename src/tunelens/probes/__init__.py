@@ -4,7 +4,17 @@ Importing this package registers every probe; ``PROBES`` maps names to specs.
 """
 # ruff: noqa: I001  (the import order of the probe modules is the report's order)
 
-from tunelens.probes._registry import BUDGETS, PROBES, ProbeContext, ProbeSpec, default_budget, get_probe, probe
+from tunelens.probes._registry import (
+    BUDGETS,
+    PROBES,
+    ProbeContext,
+    ProbeSpec,
+    budget_table,
+    default_budget,
+    get_probe,
+    headline_counts,
+    probe,
+)
 from tunelens.probes import forgetting  # noqa: F401
 from tunelens.probes import facts_vs_patterns  # noqa: F401
 from tunelens.probes import context  # noqa: F401
@@ -15,4 +25,4 @@ from tunelens.probes import diversity  # noqa: F401
 from tunelens.probes import locality  # noqa: F401
 from tunelens.probes import priming  # noqa: F401
 
-__all__ = ["BUDGETS", "PROBES", "default_budget", "ProbeContext", "ProbeSpec", "get_probe", "probe"]
+__all__ = ["BUDGETS", "PROBES", "budget_table", "default_budget", "headline_counts", "ProbeContext", "ProbeSpec", "get_probe", "probe"]

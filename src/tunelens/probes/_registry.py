@@ -70,7 +70,8 @@ class ProbeSpec:
 
     @property
     def headline(self) -> list[MetricDecl]:
-        return [d for d in self.metrics if d.headline]
+        """The tested headline metrics (the confirmatory family's members from this probe)."""
+        return [d for d in self.metrics if d.headline and not d.descriptive]
 
     def declaration(self, metric: str) -> MetricDecl | None:
         return find_declaration(self.metrics, metric)
@@ -122,3 +123,22 @@ def get_probe(name: str) -> ProbeSpec:
         return PROBES[name]
     except KeyError:
         raise TunelensError(f"unknown probe '{name}'; available: {', '.join(PROBES)}") from None
+
+
+def headline_counts() -> list[tuple[str, str, dict[str, int]]]:
+    """(probe, headline metric, paired items at each budget) for every declared headline
+    metric with an item count: the README's budget table is this list."""
+    rows = []
+    for spec in PROBES.values():
+        for decl in spec.headline:
+            if decl.items is not None and not decl.descriptive:
+                rows.append((spec.name, decl.name, {b: int(decl.items(spec.config_for(b))) for b in BUDGETS}))
+    return rows
+
+
+def budget_table() -> str:
+    """The budget table as Markdown: one row per headline metric, its items at each budget."""
+    lines = ["| probe | headline metric | quick | standard | thorough |", "|---|---|---:|---:|---:|"]
+    for probe_name, metric, counts in headline_counts():
+        lines.append(f"| `{probe_name}` | `{metric}` | {counts['quick']} | {counts['standard']} | {counts['thorough']} |")
+    return "\n".join(lines)

@@ -201,6 +201,9 @@ class ProbeResult(_Model):
     title: str = Field(default="", description="Filled from the probe's registration by the audit.")
     description: str = Field(default="", description="What the probe measures and which paper defines it.")
     config: dict[str, Any] = Field(default_factory=dict, description="The probe's config, as the audit ran it.")
+    budget: str = Field(
+        default="", description="The item budget the probe ran at (quick, standard, thorough; 'custom': a config given)."
+    )
     metrics: list[Metric] = Field(default_factory=list)
     items: list[ItemRecord] = Field(default_factory=list)
     plots: list[Plot] = Field(default_factory=list)

@@ -9,9 +9,11 @@ Both models see the same items, so every comparison is paired:
   paired t-test (``scipy.stats.ttest_1samp`` on the differences) beyond that, where the
   mean of n > EXACT_MAX differences is close to normal; the exact enumeration reaches
   p = 2 / 2^n, so the test never floors at 1 / (draws + 1) as a sampled one does;
-* intervals are paired percentile bootstraps of the mean difference (Efron & Tibshirani
-  1993): the 95% one shown, the 90% one for the equivalence test (two one-sided tests at
-  5% each, Schuirmann 1987).
+* intervals of a difference in paired proportions are Agresti & Min's (2005) adjusted Wald
+  intervals (half a count added to each cell of the 2x2 table), which keep their coverage
+  where a bootstrap collapses (no discordant pair among a few items gives [0, 0]);
+  intervals of a mean difference are t intervals, matching the t-test; the 95% interval is
+  shown, the 90% one decides equivalence (two one-sided tests at 5% each, Schuirmann 1987).
 """
 
 from __future__ import annotations
@@ -67,6 +69,30 @@ def bootstrap_intervals(
     means = diffs[idx].mean(axis=1)
     lo95, lo90, hi90, hi95 = np.quantile(means, [0.025, 0.05, 0.95, 0.975])
     return float(lo95), float(hi95), float(lo90), float(hi90)
+
+
+def t_intervals(diffs: np.ndarray) -> tuple[float, float, float, float]:
+    """(95% low, 95% high, 90% low, 90% high) of the mean difference: mean ± t * sd / sqrt(n)."""
+    n = len(diffs)
+    mean = float(diffs.mean())
+    if n < 2:
+        return mean, mean, mean, mean
+    se = float(diffs.std(ddof=1)) / math.sqrt(n)
+    t95, t90 = (float(sps.t.ppf(q, df=n - 1)) for q in (0.975, 0.95))
+    return mean - t95 * se, mean + t95 * se, mean - t90 * se, mean + t90 * se
+
+
+def agresti_min_intervals(base: np.ndarray, tuned: np.ndarray) -> tuple[float, float, float, float]:
+    """(95% low, 95% high, 90% low, 90% high) of tuned - base for paired right/wrong outcomes:
+    the Wald interval after adding 1/2 to each cell of the 2x2 table (Agresti & Min 2005)."""
+    b = float(np.sum((base > 0) & (tuned <= 0))) + 0.5  # right before, wrong after
+    c = float(np.sum((base <= 0) & (tuned > 0))) + 0.5
+    n = len(base) + 2.0
+    delta = (c - b) / n
+    se = math.sqrt(max(0.0, (b + c) - (c - b) ** 2 / n)) / n
+    z95, z90 = float(sps.norm.ppf(0.975)), float(sps.norm.ppf(0.95))
+    clip = lambda x: max(-1.0, min(1.0, x))  # noqa: E731
+    return clip(delta - z95 * se), clip(delta + z95 * se), clip(delta - z90 * se), clip(delta + z90 * se)
 
 
 def mcnemar_exact(base: Sequence[bool], tuned: Sequence[bool]) -> float:
@@ -129,7 +155,7 @@ def _values(x: np.ndarray) -> tuple[float, ...]:
 
 
 def compare_binary(base: Sequence[bool], tuned: Sequence[bool], seed: int = 0) -> PairedComparison:
-    """Compare paired right/wrong outcomes: accuracies, delta, bootstrap CIs, exact McNemar p."""
+    """Compare paired right/wrong outcomes: accuracies, delta, Agresti-Min intervals, exact McNemar p."""
     if len(base) != len(tuned):
         raise ValueError(f"paired outcomes differ in length: {len(base)} vs {len(tuned)}")
     n = len(base)
@@ -138,7 +164,7 @@ def compare_binary(base: Sequence[bool], tuned: Sequence[bool], seed: int = 0) -
     b = np.asarray(base, dtype=float)
     t = np.asarray(tuned, dtype=float)
     diffs = t - b
-    lo, hi, lo90, hi90 = bootstrap_intervals(diffs, seed)
+    lo, hi, lo90, hi90 = agresti_min_intervals(b, t)
     return PairedComparison(
         float(b.mean()),
         float(t.mean()),
@@ -158,7 +184,7 @@ def compare_binary(base: Sequence[bool], tuned: Sequence[bool], seed: int = 0) -
 
 
 def compare_continuous(base: Sequence[float], tuned: Sequence[float], seed: int = 0) -> PairedComparison:
-    """Compare paired per-item scores: means, delta, bootstrap CIs, and the sign-flip test
+    """Compare paired per-item scores: means, delta, t intervals, and the sign-flip test
     (exact) or the paired t-test, by the count of non-zero differences."""
     if len(base) != len(tuned):
         raise ValueError(f"paired scores differ in length: {len(base)} vs {len(tuned)}")
@@ -170,7 +196,7 @@ def compare_continuous(base: Sequence[float], tuned: Sequence[float], seed: int 
     if n == 0:
         return PairedComparison(None, None, None, None, None, 0, "paired_t", None)
     diffs = t - b
-    lo, hi, lo90, hi90 = bootstrap_intervals(diffs, seed)
+    lo, hi, lo90, hi90 = t_intervals(diffs)
     nonzero = int(np.sum(np.abs(diffs) > 1e-12))
     return PairedComparison(
         float(b.mean()),
