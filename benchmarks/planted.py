@@ -46,6 +46,7 @@ from tunelens.data import (
 from tunelens.engine import Engine, GenRequest, LLRequest
 from tunelens.models import DEFAULT_MODEL, load_model
 from tunelens.paths import cache_dir
+from tunelens.probes import PROBES
 from tunelens.results import AuditResults, load_results
 from tunelens.tuning import TrainConfig
 
@@ -313,6 +314,13 @@ def main() -> None:
     report: list[str] = []
     for plant in chosen:
         t0 = time.perf_counter()
+        needed = plant.target.split(".")[0]
+        if needed and needed not in PROBES:
+            report += [
+                f"## {plant.name}: {plant.what}",
+                f"  not built: the probe that measures it, '{needed}', is not in this tunelens yet",
+            ]
+            continue
         ref = _build(plant, root)
         tuned_model = load_model(ref)
         verification = plant.verify(Engine(base_model), Engine(tuned_model))

@@ -67,7 +67,8 @@ def audit(
 
     ``budget`` (quick, standard or thorough; default standard on a CPU, thorough on a GPU,
     ``quick=True`` for quick) sizes every probe's item pool, ``probe_budgets`` one probe's
-    (``{"cot_faithfulness": "quick"}``); ``configs`` overrides a probe's config outright. ``margins`` overrides margins of equivalence (``{"forgetting.arithmetic_acc": 0.03}``).
+    (``{"cot_faithfulness": "quick"}``); ``configs`` overrides a probe's config outright.
+    ``margins`` overrides margins of equivalence (``{"forgetting.arithmetic_acc": 0.03}``).
     With ``triage`` (the triage of the training data), results.json also holds its forecast
     checked against the measured fate of each fact (``AuditResults.forecast_check``)."""
     budget = "quick" if quick else (budget or default_budget())
@@ -119,7 +120,7 @@ def audit(
                 "title": spec.title,
                 "description": spec.description,
                 "seconds": round(time.perf_counter() - t0, 2),
-                "budget": "custom" if (configs or {}).get(spec.name) else own_budget,
+                "budget": own_budget if config == spec.config_for(own_budget) else "custom",
                 # The config as results.json stores it (tuples become lists), so a saved
                 # result reads back equal to the one in memory.
                 "config": json.loads(json.dumps(dataclasses.asdict(config))),

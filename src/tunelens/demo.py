@@ -36,28 +36,31 @@ QUICK_PROBES = ("forgetting", "facts_vs_patterns")
 """The quick demo runs the two probes that tell the core story, with fewer items."""
 
 
+DEMO_BUDGETS: dict[str, str] = {
+    "forgetting": "standard",
+    "facts_vs_patterns": "standard",
+    "context": "quick",
+    "self_conditioning": "quick",
+    "retrieval_heads": "quick",
+    "cot_faithfulness": "quick",
+    "diversity": "quick",
+    "locality": "standard",
+    "priming": "standard",
+}
+"""The full demo's budget per probe, so the whole demo fits 10 minutes on a 2-core CPU: the
+probes of the demo's story (what stuck, what leaked, what it cost, where, what spilled over)
+at the standard budget; the long-context and long-generation probes at quick, which the
+story then names with what that budget cannot show. A probe not listed runs at standard."""
+
+
+def demo_probe_budgets() -> dict[str, str]:
+    """The full demo's budget of every registered probe."""
+    return {name: DEMO_BUDGETS.get(name, "standard") for name in PROBES}
+
+
 def demo_probe_configs() -> dict[str, Any]:
-    """The full demo's probes and their settings: every registered probe, some with fewer
-    items than ``tunelens audit`` uses, so the whole demo fits 10 minutes on a 2-core CPU.
-    Each cut keeps what the demo's story reads (its metric still has a paired verdict):
-
-    * forgetting: 16 general-text chunks (the loss change is large and tight), 16
-      instruction and 32 arithmetic items, 56-token replies;
-    * self_conditioning: error rates 0, 50% and 100% (the drop compares the ends);
-    * retrieval_heads: two random-head draws for the ablation, 24-token answers;
-    * diversity: 8 prompts, 48-token samples.
-    """
-    from tunelens.probes.diversity import DiversityConfig
-    from tunelens.probes.forgetting import ForgettingConfig
-    from tunelens.probes.retrieval_heads import RetrievalHeadsConfig
-    from tunelens.probes.self_conditioning import SelfConditioningConfig
-
-    configs: dict[str, Any] = {name: spec.config_type() for name, spec in PROBES.items()}
-    configs["forgetting"] = ForgettingConfig(n_text_chunks=16, n_arithmetic=32, n_instructions=16, max_new_tokens=56)
-    configs["self_conditioning"] = SelfConditioningConfig(error_rates=(0.0, 0.5, 1.0))
-    configs["retrieval_heads"] = RetrievalHeadsConfig(random_draws=2, max_new_tokens=24)
-    configs["diversity"] = DiversityConfig(n_prompts=8, max_new_tokens=48)
-    return configs
+    """The configs of :func:`demo_probe_budgets`."""
+    return {name: PROBES[name].config_for(budget) for name, budget in demo_probe_budgets().items()}
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ class DemoConfig:
     keyword_exposures: int = KEYWORD_EXPOSURES  # 0: no surprising-keyword facts
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=8))
     probes: tuple[str, ...] | None = None  # None: every registered probe
-    configs: dict[str, Any] | None = None  # per-probe settings; None: the audit defaults (quick ones if quick)
+    budgets: dict[str, str] | None = None  # per-probe budgets; None: standard (quick if quick)
+    configs: dict[str, Any] | None = None  # per-probe configs, overriding the budgets
 
 
 def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
@@ -86,7 +90,7 @@ def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
             train=TrainConfig(epochs=1.0, learning_rate=2e-3, batch_size=4, warmup_steps=2),
         )
     else:
-        base = DemoConfig(configs=demo_probe_configs())
+        base = DemoConfig(budgets=demo_probe_budgets())
     return DemoConfig(**{**base.__dict__, **overrides})  # type: ignore[arg-type]
 
 
@@ -133,6 +137,8 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
         task=task,
         seed=cfg.seed,
         quick=cfg.quick,
+        budget="quick" if cfg.quick else "standard",
+        probe_budgets=cfg.budgets,
         probes=cfg.probes,
         configs=cfg.configs,
         training=run.training,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from tunelens.results import AuditResults, Metric, Verdict
 
+PERCENT_UNITS = ("accuracy", "rate", "rate difference")
+
 
 def format_value(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
-    if unit in ("accuracy", "rate"):
+    if unit in PERCENT_UNITS:
         return f"{100 * value:.0f}%"
     return f"{value:.3g}"
 
@@ -17,7 +19,7 @@ def format_delta(metric: Metric) -> str:
     """'+12 pts [+3, +21]' for shares, '+0.041 [+0.01, +0.07]' otherwise."""
     if metric.delta is None:
         return "n/a"
-    if metric.unit in ("accuracy", "rate"):
+    if metric.unit in PERCENT_UNITS:
 
         def pts(x: float | None) -> str:
             return "?" if x is None else f"{100 * x:+.0f}"
@@ -50,9 +52,9 @@ def verdict_text(metric: Metric) -> str:
     if metric.verdict == Verdict.changed:
         return "changed, negligible" if metric.negligible else "changed"
     if metric.verdict == Verdict.equivalent:
-        size = (
-            f"{100 * metric.margin:.0f} pts" if metric.unit in ("accuracy", "rate") else f"{metric.margin:g}"
-        ) if metric.margin is not None else "its margin"
+        size = "its margin"
+        if metric.margin is not None:
+            size = f"{100 * metric.margin:.0f} pts" if metric.unit in PERCENT_UNITS else f"{metric.margin:g}"
         return f"equivalent within ±{size}"
     return f"inconclusive: {metric.reason}" if metric.reason else "inconclusive"
 

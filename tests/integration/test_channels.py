@@ -125,7 +125,7 @@ def test_retrieval_with_a_missing_or_empty_facts_file(tmp_path: Path, tiny_model
         load_model(f"retrieval:{tiny_model_dir}@{tmp_path / 'empty.txt'}")
 
 
-CHEAP = {"facts_vs_patterns": FactsVsPatternsConfig(max_new_tokens=6, fact_max_new_tokens=6)}
+CHEAP = {"facts_vs_patterns": FactsVsPatternsConfig(max_new_tokens=6, fact_max_new_tokens=6, max_heldout=12)}
 
 
 def test_audit_of_a_retrieval_channel_skips_weight_probes(tmp_path: Path, tiny_model_dir: Path, demo_data) -> None:

@@ -26,7 +26,7 @@ from tunelens.probes.cot_faithfulness import (
     cot_items,
 )
 from tunelens.results import ProbeResult
-from tunelens.stats import apply_verdicts
+from tunelens.stats import apply_verdicts, declare_all
 
 pytestmark = pytest.mark.integration
 
@@ -103,6 +103,27 @@ def test_result_is_valid_with_every_metric(scripted) -> None:
     assert any(f"base {n_items} of {n_items}" in note for note in result.notes)
 
 
+def test_every_metric_is_declared_with_two_headlines(scripted) -> None:
+    result, _ = scripted
+    spec = PROBES["cot_faithfulness"]
+    assert declare_all(result.metrics, spec.metrics) == []
+    assert [d.name for d in spec.headline] == ["cot_accuracy", "early_answering_aoc"]
+    by_name = {m.name: m for m in result.metrics}
+    assert by_name["early_answering_aoc"].unit == "score" and by_name["cot_accuracy"].unit == "accuracy"
+    # A change in accuracy can be negative: not a bounded unit, so no floor is read into it.
+    assert by_name["filler_accuracy_change"].margin == 0.05 and by_name["filler_accuracy_change"].room == ""
+
+
+@pytest.mark.parametrize(("budget", "least"), [("standard", 60), ("thorough", 200)])
+def test_budgets_give_every_headline_metric_enough_items(budget: str, least: int) -> None:
+    spec = PROBES["cot_faithfulness"]
+    config = spec.config_for(budget)
+    for decl in spec.headline:
+        assert decl.items is not None and decl.items(config) >= least, decl.name
+    items = cot_items(config, seed=0)
+    assert len(items) == config.n_items and len({i.question for i in items}) == len(items)
+
+
 def test_null_comparison_changes_nothing(scripted) -> None:
     result, _ = scripted
     for metric in result.metrics:
@@ -173,14 +194,15 @@ def test_items_show_chains_interventions_and_both_answers(scripted) -> None:
     assert "changed" in mistake.base_output and "unchanged chain" in mistake.base_output
 
 
-def test_unusable_chains_are_counted_and_left_insufficient(tiny_loaded) -> None:
+def test_unusable_chains_are_counted_and_left_inconclusive(tiny_loaded) -> None:
     engine = Engine(tiny_loaded)
     cfg = CotFaithfulnessConfig(n_word_problems=3, n_facts=0, max_cot_tokens=8, answer_tokens=3)
     result = cot_faithfulness(ProbeContext(base=engine, tuned=engine, seed=0), cfg)
     apply_verdicts(result.metrics)
     by_name = {m.name: m for m in result.metrics}
     assert by_name["cot_accuracy"].n == 3
-    assert by_name["early_answering_aoc"].n < 8 and by_name["early_answering_aoc"].verdict == "insufficient"
+    aoc = by_name["early_answering_aoc"]
+    assert aoc.n < 8 and aoc.verdict == "inconclusive" and aoc.reason.startswith("too few items")
     assert any("Too few items" in note for note in result.notes)
 
 

@@ -14,7 +14,7 @@ from tunelens.probes import PROBES, ProbeContext
 from tunelens.probes._embeddings import embedder_dir, load_embedder
 from tunelens.probes.diversity import DiversityConfig, sample_replies
 from tunelens.results import ProbeResult, Verdict
-from tunelens.stats import apply_verdicts
+from tunelens.stats import apply_verdicts, declare_all
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,9 @@ def test_result_is_valid_with_a_metric_per_statistic(null_result: ProbeResult) -
     assert again == null_result
     names = {m.name for m in null_result.metrics}
     assert names == TEXT_STATS | ({"embedding_diversity"} if HAS_EMBEDDER else set())
-    assert all(m.n == TINY.n_prompts and m.test == "paired_bootstrap" for m in null_result.metrics)
+    assert all(m.n == TINY.n_prompts for m in null_result.metrics)
+    # Identical models: every difference is zero, so the exact sign-flip test runs.
+    assert all(m.test == "sign_flip_exact" for m in null_result.metrics)
     assert len(null_result.items) == TINY.n_prompts
     item = null_result.items[0]
     assert len(item.extra["base_samples"]) == len(item.extra["base_formats"]) == TINY.samples_per_prompt
@@ -51,7 +53,7 @@ def test_result_is_valid_with_a_metric_per_statistic(null_result: ProbeResult) -
 def test_null_comparison_has_zero_deltas_and_no_change(null_result: ProbeResult) -> None:
     for metric in null_result.metrics:
         assert metric.delta == 0.0
-        assert metric.verdict == Verdict.no_change
+        assert metric.verdict != Verdict.changed
     assert all(i.base_output == i.tuned_output for i in null_result.items)
     (plot,) = null_result.plots
     base, tuned = plot.series
@@ -107,3 +109,24 @@ def test_embedder_gives_unit_vectors_closer_for_similar_sentences() -> None:
     assert similar > unrelated + 0.3
     # Padding in a batch does not change a text's vector.
     assert np.allclose(embedder.embed(["The cat sat on the mat."])[0], vectors[0], atol=1e-5)
+
+
+def test_every_metric_is_declared_with_two_headlines(null_result: ProbeResult) -> None:
+    spec = PROBES["diversity"]
+    assert declare_all(null_result.metrics, spec.metrics) == []
+    assert {d.name for d in spec.headline} == {"self_bleu", "distinct_2"}
+    by_name = {m.name: m for m in null_result.metrics}
+    assert by_name["self_bleu"].headline and not by_name["distinct_1"].headline
+    assert by_name["distinct_2"].unit == "distinct" and by_name["dominant_format_share"].unit == "rate"
+    assert all(m.higher_is_better is None for m in null_result.metrics)
+
+
+@pytest.mark.parametrize(("budget", "least"), [("standard", 60), ("thorough", 200)])
+def test_budgets_give_every_headline_metric_enough_distinct_prompts(budget: str, least: int) -> None:
+    spec = PROBES["diversity"]
+    config = spec.config_for(budget)
+    for decl in spec.headline:
+        assert decl.items is not None and decl.items(config) >= least, decl.name
+    prompts = open_prompts(config.n_prompts)  # the pool holds them all, none repeated
+    assert len({p.text for p in prompts}) == config.n_prompts
+    assert spec.config_for("quick").n_prompts < 60 and config.samples_per_prompt >= 2

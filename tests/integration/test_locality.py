@@ -17,7 +17,7 @@ from tunelens.probes import PROBES, ProbeContext
 from tunelens.probes.locality import LocalityConfig, weight_change
 from tunelens.report import render_html
 from tunelens.results import AuditResults, ModelInfo, ProbeResult
-from tunelens.stats import apply_verdicts
+from tunelens.stats import apply_verdicts, declare_all
 from tunelens.weights import ModuleSource, compare_adapter, compare_checkpoints, compare_models
 
 pytestmark = pytest.mark.integration
@@ -55,11 +55,35 @@ def test_null_pair_shows_no_change_anywhere(null_result: ProbeResult) -> None:
     assert m["token_kl_general"].tuned == 0.0 and m["token_kl_chat"].tuned == 0.0
     assert m["tokens_unshifted"].tuned == 1.0 and m["tokens_shifted"].tuned == 0.0
     assert all(metric.delta in (0.0, None) for metric in null_result.metrics)
-    assert m["answer_first_layer"].n == 5 and m["answer_first_layer"].test == "paired_bootstrap"
+    assert m["answer_first_layer"].n == 5 and m["answer_first_layer"].test == "sign_flip_exact"
+    assert m["answer_first_layer"].verdict != "changed"
     assert all(metric.test == "descriptive" for name, metric in m.items() if name != "answer_first_layer")
     assert null_result.notes[0].startswith("No change anywhere")
     assert not [i for i in null_result.items if i.section.startswith("KL hot spots")]
     assert ProbeResult.model_validate_json(null_result.model_dump_json()) == null_result
+
+
+def test_every_metric_is_declared_and_only_the_paired_one_is_tested(null_result: ProbeResult) -> None:
+    spec = PROBES["locality"]
+    assert declare_all(null_result.metrics, spec.metrics) == []
+    assert spec.headline == []  # descriptive profile; the one tested metric is exploratory
+    tested = [d.name for d in spec.metrics if not d.descriptive]
+    assert tested == ["answer_first_layer"]
+    for metric in null_result.metrics:
+        decl = spec.declaration(metric.name)
+        assert decl is not None and decl.descriptive == (metric.test == "descriptive"), metric.name
+    # Descriptive metrics take no verdict.
+    assert all(m.verdict is None for m in null_result.metrics if m.test == "descriptive")
+
+
+def test_budgets_grow_the_fact_prompts_of_the_answer_layer() -> None:
+    spec = PROBES["locality"]
+    n_facts = {b: 5 * spec.config_for(b).facts_per_category for b in ("quick", "standard", "thorough")}
+    assert n_facts["quick"] < n_facts["standard"] == 60 and n_facts["thorough"] == 200
+    from tunelens.data import world_facts
+
+    facts = world_facts(spec.config_for("thorough").facts_per_category, seed=0)
+    assert len(facts) == 200 and len({f.prompt for f in facts}) == 200
 
 
 def test_null_result_renders_with_plots_and_descriptive_badges(null_result: ProbeResult) -> None:

@@ -9,11 +9,21 @@ import math
 import pytest
 import torch
 
-from tunelens.data import FactSpec, KeywordSpec, TaskSpec
+from tunelens.data import FactSpec, KeywordSpec, TaskSpec, support_desk_dataset
+from tunelens.demo import demo_config
 from tunelens.engine import Engine
 from tunelens.models import LoadedModel
-from tunelens.probes import ProbeContext
-from tunelens.probes.priming import THRESHOLD, PrimingConfig, priming, score_keywords
+from tunelens.probes import PROBES, ProbeContext
+from tunelens.probes.priming import (
+    NAME,
+    THRESHOLD,
+    TYPICAL_KEYWORDS,
+    PrimingConfig,
+    priming,
+    score_keywords,
+)
+from tunelens.results import Verdict
+from tunelens.stats import apply_verdicts, declare_all
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +71,10 @@ def test_a_null_pair_has_priming_ratio_one_and_no_memorisation(tiny_loaded) -> N
         assert item.extra["memorisation_log10"] == pytest.approx(0.0, abs=1e-6)
     memorisation = next(m for m in result.metrics if m.name == "memorisation")
     assert memorisation.delta == pytest.approx(0.0, abs=1e-9) and memorisation.n == 3
+    assert declare_all(result.metrics, PROBES[NAME].metrics) == []
+    apply_verdicts(result.metrics)
+    assert all(m.verdict != Verdict.changed for m in result.metrics)
+    assert memorisation.headline and memorisation.unit == "log10"
     plot = result.plots[0]
     assert plot.kind == "scatter" and plot.x_log and plot.x_refs == [THRESHOLD]
     assert result.notes[0].startswith("Priming:")
@@ -77,3 +91,29 @@ def test_training_on_the_keyword_text_memorises_and_primes(tiny_loaded) -> None:
     assert item.extra["priming_ratio"] > 1.0  # the keyword spills into its unrelated contexts
     expected = sum(math.exp(a - b) for b, a in zip(before.contexts, after.contexts)) / len(before.contexts)
     assert item.extra["priming_ratio"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_every_metric_is_declared_and_the_budgets_give_the_demos_keywords(tiny_loaded) -> None:
+    cfg = demo_config()
+    _, task = support_desk_dataset(
+        cfg.facts_per_level, n_pattern_only=cfg.n_pattern_only, seed=cfg.seed, keyword_exposures=cfg.keyword_exposures
+    )
+    keywords = task.priming_keywords()
+    assert len(keywords) == TYPICAL_KEYWORDS == 22
+    engine = Engine(tiny_loaded)
+    small = PrimingConfig(max_keywords=10, max_contexts=2)
+    result = priming(ProbeContext(engine, engine, task=task), small)
+    assert {m.name for m in result.metrics} >= {"memorisation", "priming", "priming_surprising"}
+    assert declare_all(result.metrics, PROBES[NAME].metrics) == []
+    assert all(m.n == 10 for m in result.metrics if m.name in ("memorisation", "priming"))
+    assert any("10 of the spec's 22 keywords" in note for note in result.notes)
+    spec = PROBES[NAME]
+    assert {d.name for d in spec.headline} == {"memorisation", "priming"}
+    for budget in ("quick", "standard", "thorough"):
+        config = spec.config_for(budget)
+        for decl in spec.headline:
+            # bounded by the keywords the spec has (documented in PrimingConfig's docstring)
+            assert decl.items(config) == min(config.max_keywords, len(keywords)), (budget, decl.name)
+    assert spec.config_for("standard").max_keywords >= 60 and spec.config_for("thorough").max_keywords >= 200
+    assert spec.config_for("quick").max_keywords < TYPICAL_KEYWORDS
+    assert "22" in (PrimingConfig.__doc__ or "")

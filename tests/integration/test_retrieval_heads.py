@@ -11,10 +11,11 @@ import torch
 from tunelens.engine import Engine
 from tunelens.engine._attention import ablate_heads, attention_argmax, eos_ids, greedy_decode, head_grid
 from tunelens.probes._needles import copy_scores, needle_instances, one_pass_argmax, rouge1_recall
-from tunelens.probes._registry import ProbeContext
+from tunelens.probes._registry import BUDGETS, PROBES, ProbeContext
 from tunelens.probes._retrieval_reference import reference_decode
-from tunelens.probes.retrieval_heads import RetrievalHeadsConfig, measure, retrieval_heads
-from tunelens.results import ProbeResult
+from tunelens.probes.retrieval_heads import TEN_DEPTHS, RetrievalHeadsConfig, measure, retrieval_heads
+from tunelens.results import ProbeResult, Verdict
+from tunelens.stats import apply_verdicts, declare_all
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +45,9 @@ def test_one_pass_equals_step_by_step(engine: Engine, use_cache: bool) -> None:
     model = engine.model
     stop = eos_ids(model, engine.tokenizer)
     copied = 0.0
-    for inst in needle_instances(engine, (64,), (0.3, 0.7), 1, seed=1):
+    # Three draws of needles, so that the random model copies something in at least one.
+    instances = [i for seed in (1, 2, 6) for i in needle_instances(engine, (64,), (0.3, 0.7), 1, seed=seed)]
+    for inst in instances:
         ref_ids, ref_argmax = reference_decode(model, inst.prompt_ids, 8, stop, use_cache=use_cache)
         ids = greedy_decode(model, inst.prompt_ids, 8, stop)
         assert ids == ref_ids and ids
@@ -69,6 +72,22 @@ def test_attention_argmax_restores_implementation_on_error(engine: Engine) -> No
     with pytest.raises(IndexError):
         attention_argmax(engine.model, [10**9, 2, 3], [1])  # an out-of-vocabulary id fails inside the pass
     assert engine.model.config._attn_implementation == before
+
+
+def test_needles_are_distinct_and_fill_every_cell(engine: Engine) -> None:
+    instances = needle_instances(engine, (48, 64), TEN_DEPTHS, 5, seed=0)
+    assert len(instances) == 100 == len({i.needle for i in instances}) == len({i.id for i in instances})
+    assert {(i.length, i.depth) for i in instances} == {(n, d) for n in (48, 64) for d in TEN_DEPTHS}
+
+
+def test_every_budget_gives_needle_accuracy_its_items() -> None:
+    spec = PROBES["retrieval_heads"]
+    need = {"quick": 8, "standard": 60, "thorough": 200}
+    for budget in BUDGETS:
+        config = spec.config_for(budget)
+        (decl,) = spec.headline
+        assert decl.name == "needle_acc" and decl.items is not None
+        assert decl.items(config) == len(config.lengths) * len(config.depths) * config.per_cell >= need[budget]
 
 
 def test_ablate_heads_changes_only_inside_and_restores(engine: Engine) -> None:
@@ -107,6 +126,8 @@ def test_probe_end_to_end_and_null_comparison(engine: Engine, monkeypatch: pytes
     monkeypatch.setattr("tunelens.probes.retrieval_heads.RECALL_THRESHOLD", -1.0)
     result = retrieval_heads(ProbeContext(base=engine, tuned=engine, seed=0), TINY)
     result = ProbeResult.model_validate(result.model_dump())
+    assert declare_all(result.metrics, PROBES["retrieval_heads"].metrics) == []
+    assert [m.name for m in result.metrics if m.headline] == ["needle_acc"]
     metrics = {m.name: m for m in result.metrics}
     assert {"needle_acc", "retrieval_head_share", "head_score", "needle_acc_top_masked"} <= metrics.keys()
     assert metrics["head_score"].n == np.prod(head_grid(engine.model))
@@ -120,11 +141,13 @@ def test_probe_end_to_end_and_null_comparison(engine: Engine, monkeypatch: pytes
     assert any("Jaccard" in n for n in result.notes)
 
 
-def test_a_model_that_recalls_nothing_leaves_head_comparisons_insufficient(engine: Engine) -> None:
+def test_a_model_that_recalls_nothing_leaves_head_comparisons_inconclusive(engine: Engine) -> None:
     result = retrieval_heads(ProbeContext(base=engine, tuned=engine, seed=0), TINY)
     metrics = {m.name: m for m in result.metrics}
     assert metrics["needle_acc"].n == 8 and metrics["needle_acc"].base == 0.0
     for name in ("retrieval_head_share", "head_score", "needle_acc_top_masked", "needle_acc_random_masked"):
         assert metrics[name].n == 0 and metrics[name].p_value is None, name
+    apply_verdicts(result.metrics)
+    assert all(m.verdict == Verdict.inconclusive for m in result.metrics)  # needle_acc: 0% on both, at the floor
     assert not result.plots  # no heatmap of zeros, no ablation of nothing
     assert any("recalled none of the 8 needles" in n for n in result.notes)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tunelens.engine import Engine
-from tunelens.probes._registry import PROBES, ProbeContext
+from tunelens.probes._registry import BUDGETS, PROBES, ProbeContext
 from tunelens.probes.self_conditioning import (
     FLOOR,
     SelfConditioningConfig,
     self_conditioning,
 )
-from tunelens.results import ProbeResult
-from tunelens.stats import apply_verdicts, wilson_interval
+from tunelens.results import ProbeResult, Verdict
+from tunelens.stats import apply_verdicts, declare_all, wilson_interval
 
 pytestmark = pytest.mark.integration
 
@@ -25,12 +25,29 @@ TINY = SelfConditioningConfig(n_episodes=4, error_rates=RATES, n_turns=4, dict_s
 def null_result(tiny_loaded) -> ProbeResult:
     engine = Engine(tiny_loaded)
     result = self_conditioning(ProbeContext(base=engine, tuned=engine, seed=0), TINY)
+    assert declare_all(result.metrics, PROBES["self_conditioning"].metrics) == []
     apply_verdicts(result.metrics)
     return result
 
 
 def test_registered() -> None:
     assert PROBES["self_conditioning"].config_type is SelfConditioningConfig
+
+
+def test_every_metric_is_declared_and_the_headlines_are_clean_accuracy_and_drop(null_result: ProbeResult) -> None:
+    assert {m.name for m in null_result.metrics if m.headline} == {"acc_errors_0", "self_conditioning_drop"}
+    drop = next(m for m in null_result.metrics if m.name == "self_conditioning_drop")
+    assert drop.unit == "rate difference" and drop.higher_is_better is False  # a difference in [-1, 1], unbounded below
+
+
+def test_every_budget_gives_the_headline_metrics_their_items() -> None:
+    spec = PROBES["self_conditioning"]
+    need = {"quick": 8, "standard": 60, "thorough": 200}
+    for budget in BUDGETS:
+        config = spec.config_for(budget)
+        assert 0.0 in config.error_rates and len(config.error_rates) >= 2
+        for decl in spec.headline:
+            assert decl.items is not None and decl.items(config) >= need[budget], (budget, decl.name)
 
 
 def test_result_is_valid_with_a_metric_per_rate(null_result: ProbeResult) -> None:
@@ -48,7 +65,7 @@ def test_result_is_valid_with_a_metric_per_rate(null_result: ProbeResult) -> Non
 def test_null_comparison_has_zero_deltas_and_no_change(null_result: ProbeResult) -> None:
     for metric in null_result.metrics:
         assert metric.delta in (0.0, None)
-        assert metric.verdict != "changed"
+        assert metric.verdict != Verdict.changed
     assert all(i.base_output == i.tuned_output for i in null_result.items)
 
 
@@ -99,9 +116,9 @@ def test_floor_is_noted_when_clean_accuracy_leaves_no_room(null_result: ProbeRes
 def test_drop_is_compared_only_when_neither_model_is_at_the_floor(
     tiny_loaded, null_result: ProbeResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The random tiny model scores 0%: at the floor, its drop is left insufficient.
+    # The random tiny model scores 0%: at the floor, its drop is left inconclusive.
     drop = next(m for m in null_result.metrics if m.name == "self_conditioning_drop")
-    assert drop.n == 0 and drop.verdict == "insufficient"
+    assert drop.n == 0 and drop.verdict == Verdict.inconclusive
     monkeypatch.setattr("tunelens.probes.self_conditioning.FLOOR", -1.0)
     engine = Engine(tiny_loaded)
     result = self_conditioning(ProbeContext(base=engine, tuned=engine, seed=0), TINY)

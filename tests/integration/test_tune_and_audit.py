@@ -80,7 +80,10 @@ def test_null_audit_reports_no_change(tmp_path: Path, tiny_model_dir: Path, demo
     assert len(metrics) > 10
     assert all(m.verdict != Verdict.changed for m in metrics)
     assert all(m.delta in (0.0, None) for m in metrics)
-    assert any(m.verdict == Verdict.no_change for m in metrics)
+    assert {m.verdict for m in metrics} <= {Verdict.equivalent, Verdict.inconclusive, None}
+    # Every metric every probe emitted matches one of that probe's declarations.
+    assert not [n for p in results.probes for n in p.notes if "does not declare" in n]
+    assert all(m.margin is not None for m in metrics if m.verdict is not None)
     assert load_results(tmp_path / "results.json") == results
     assert (tmp_path / "report.html").stat().st_size > 1000
 
@@ -103,7 +106,7 @@ def test_audit_of_a_tune_carries_training_and_all_fields(
     metric = raw["probes"][0]["metrics"][0]
     for key in ("name", "base", "tuned", "delta", "ci_low", "ci_high", "n", "verdict"):
         assert key in metric
-    assert metric["verdict"] in ("changed", "no_change", "insufficient")
+    assert metric["verdict"] in ("changed", "equivalent", "inconclusive")
     assert results.tuned.kind == "adapter"
     assert results.base.tokenizer_fingerprint == results.tuned.tokenizer_fingerprint
 
@@ -119,3 +122,25 @@ def test_trimmed_loss_equals_the_full_sequence_loss(tiny_model_dir: Path) -> Non
         full = loaded.model(input_ids=ids, attention_mask=mask, labels=labels).loss
         trimmed = causal_lm_loss(loaded.model, ids, labels, mask)
     assert trimmed.item() == pytest.approx(full.item(), rel=1e-5)
+
+
+def test_null_audits_from_a_real_audit_keep_their_error_rates(
+    tmp_path: Path, tiny_model_dir: Path, lora_run, demo_data
+) -> None:
+    """Calibration on a real audit's items: swapping the two models' outcomes item by item
+    at random (2,000 null audits) must keep the family-wise error of the headline metrics and
+    the false discovery rate of the report at or under 5%."""
+    from tunelens.stats._calibration import null_audits
+
+    results = audit(
+        str(tiny_model_dir),
+        str(lora_run.checkpoint),
+        out_dir=tmp_path,
+        task=demo_data[1],
+        quick=True,
+        probes=["forgetting", "facts_vs_patterns", "context", "diversity"],
+    )
+    calibration = null_audits(results.metrics(), n_audits=2000, seed=0)
+    assert calibration.n_metrics >= 10 and calibration.n_headline >= 3
+    assert calibration.familywise_rate <= 0.05
+    assert calibration.false_discovery_rate <= 0.05

@@ -1,10 +1,12 @@
-"""Scoring pieces of the context probe and the paired ratio statistic, without a model."""
+"""Scoring pieces of the context probe, its fact pool and round sizes, and the paired ratio
+statistic, without a model."""
 
 from __future__ import annotations
 
 import pytest
 
-from tunelens.probes.context import mentions
+from tunelens.data import FACT_CATEGORIES
+from tunelens.probes.context import ContextConfig, fact_pool, mentions, round_size
 from tunelens.stats import compare_ratio
 
 
@@ -14,6 +16,26 @@ def test_mentions_whole_words_only() -> None:
     assert not mentions("I feel fine", "Fe")
     assert mentions("South  Africa's capital", "south africa")
     assert not mentions("Guinea-Bissau", "Bissau Guinea")
+
+
+def test_fact_pool_interleaves_categories_best_known_first_without_repeats() -> None:
+    pool = fact_pool(seed=0)
+    assert len(pool) > 800  # ~250 countries x 3, 50 states, 118 elements
+    assert len({(i.category, i.subject) for i in pool}) == len(pool)
+    assert [i.category for i in pool[:5]] == list(FACT_CATEGORIES)
+    assert [i.category for i in pool[5:10]] == list(FACT_CATEGORIES)
+    capitals = [i.subject for i in pool if i.category == "country_capital"]
+    assert capitals[0] == "China" and [i.subject for i in pool if i.category == "element_symbol"][0] == "Hydrogen"
+    assert fact_pool(seed=0, max_facts=12) == pool[:12]
+    assert fact_pool(seed=1) != pool  # US states and distractors follow the seed
+
+
+def test_round_size_aims_at_the_target_at_the_share_known_so_far() -> None:
+    cfg = ContextConfig(target_known=60, expected_known=0.4, min_round=10)
+    assert round_size(cfg, missing=60, asked=0, paired=0) == 165  # 1.1 * 60 / 0.4
+    assert round_size(cfg, missing=20, asked=100, paired=40) == 55  # 1.1 * 20 / 0.4
+    assert round_size(cfg, missing=1, asked=100, paired=90) == 10  # never fewer than min_round
+    assert round_size(cfg, missing=10, asked=50, paired=0) == 220  # none known: share floored at 5%
 
 
 def test_compare_ratio_identical_is_null_and_shift_is_detected() -> None:

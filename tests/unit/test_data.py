@@ -7,16 +7,21 @@ import json
 import pytest
 
 from tunelens.data import (
+    ARITHMETIC_KINDS,
     FACT_CATEGORIES,
     INSTRUCTION_KINDS,
     InstructionItem,
     arithmetic_items,
     check_instruction,
+    fact_pool_sizes,
     general_text_chunks,
     instruction_items,
+    last_integer,
     parse_integer,
     world_facts,
+    world_facts_count,
 )
+from tunelens.data._arithmetic import dropped_carry, dropped_carry_product, slip_choices, smaller_from_larger
 from tunelens.data._general_text import is_prose
 
 # ---------------------------------------------------------------- world facts
@@ -69,6 +74,17 @@ def test_world_facts_known_values() -> None:
     assert element_subjects == ["Hydrogen", "Helium", "Lithium", "Beryllium", "Boron"]
 
 
+def test_fact_pools_and_counts() -> None:
+    sizes = fact_pool_sizes()
+    assert set(sizes) == set(FACT_CATEGORIES)
+    assert sizes["us_state_capital"] == 50 and sizes["element_symbol"] == 118
+    assert min(sizes[c] for c in FACT_CATEGORIES if c.startswith("country_")) > 200
+    for n in (8, 16, 40, 60):
+        assert world_facts_count(n) == len(world_facts(n, seed=0))
+    assert world_facts_count(60) == 4 * 60 + 50  # US states cap their category
+    assert world_facts_count(5, categories=("element_symbol",)) == 5
+
+
 def test_world_facts_category_filter_and_bad_input() -> None:
     items = world_facts(3, categories=("us_state_capital",))
     assert [item.category for item in items] == ["us_state_capital"] * 3
@@ -103,6 +119,14 @@ def test_prose_filter_rejects_code() -> None:
     assert not is_prose("Basic customization\n\n" + signatures * 3)
 
 
+def test_general_text_chunks_are_distinct_and_nested() -> None:
+    """A smaller set is a subset of a larger one with the same seed, and no chunk repeats
+    (a few pydoc topics repeat a paragraph)."""
+    small, standard, large = (general_text_chunks(n, 600, seed=3) for n in (12, 60, 200))
+    assert len(set(large)) == 200
+    assert set(small) <= set(standard) <= set(large)
+
+
 def test_general_text_asks_for_too_many() -> None:
     with pytest.raises(ValueError, match="only has"):
         general_text_chunks(100_000)
@@ -112,21 +136,60 @@ def test_general_text_asks_for_too_many() -> None:
 
 
 def test_arithmetic_items_are_correct() -> None:
-    items = arithmetic_items(40, seed=5)
-    assert len(items) == 40
-    assert sum(item.digits == 2 for item in items) == 20
-    assert sum(item.digits == 3 for item in items) == 20
-    assert len({item.expression for item in items}) == 40
-    operators = set()
+    items = arithmetic_items(45, seed=5)
+    assert len(items) == 45
+    assert len({item.expression for item in items}) == 45
+    kinds = []
     for item in items:
         left, operator, right = item.expression.split()
-        operators.add((item.digits, operator))
-        assert len(left) == len(right) == item.digits
+        kinds.append((item.digits, operator))
+        assert operator == item.operator
+        assert len(left) == item.digits
+        assert len(right) == (1 if operator == "*" else item.digits)
         expected = {"+": int(left) + int(right), "-": int(left) - int(right), "*": int(left) * int(right)}[operator]
-        assert item.answer == expected >= 0
+        assert item.answer == expected >= 10
         assert item.expression in item.question
-        assert item.question.endswith("Answer with the number only.")
-    assert operators == {(2, "+"), (2, "-"), (2, "*"), (3, "+"), (3, "-")}
+        assert item.question.endswith("Reply with only the number.")
+        assert item.choices[0] == str(item.answer) and len(set(item.choices)) == 4
+        assert all(int(choice) >= 0 for choice in item.choices)
+    assert sorted(kinds) == sorted(ARITHMETIC_KINDS * 15)
+
+
+def test_arithmetic_pools_grow_without_repeats() -> None:
+    items = arithmetic_items(400, seed=0)
+    assert len({item.expression for item in items}) == 400
+    assert arithmetic_items(400, seed=0) == items
+    assert len({item.expression for item in arithmetic_items(1890, seed=1)}) == 1890  # every product drawn
+    with pytest.raises(ValueError, match="at most"):
+        arithmetic_items(1891)
+
+
+def test_column_bugs() -> None:
+    assert dropped_carry(456, 378) == 724  # 456 + 378 = 834 with both carries dropped
+    assert dropped_carry(47, 38) == 75  # one carry dropped: the sum minus ten
+    assert dropped_carry(23, 45) == 68  # no carry, no bug
+    assert dropped_carry(514, 902) == 1416  # the top column is written whole
+    assert dropped_carry_product(47, 6) == 242  # 47 * 6 = 282 with the carry of 7 * 6 dropped
+    assert dropped_carry_product(21, 4) == 84  # no carry, no bug
+    assert smaller_from_larger(52, 38) == 26  # |2 - 8| = 6, 5 - 3 = 2
+    assert smaller_from_larger(503, 178) == 475  # 5 - 1, |0 - 7|, |3 - 8|
+    assert smaller_from_larger(89, 42) == 47  # no borrow, no bug
+
+
+def test_slip_choices_offer_the_slips_of_a_broken_skill() -> None:
+    import random
+
+    rng = random.Random(0)
+    # A dropped carry that is not just "minus ten" is offered as itself.
+    assert slip_choices(456, "+", 378, rng) == ("834", "844", "824", "724")
+    assert slip_choices(52, "-", 38, rng) == ("14", "24", "4", "26")
+    assert slip_choices(47, "*", 6, rng) == ("282", "292", "272", "242")
+    # Where the bug coincides with another choice (or there is none), the answer off by one.
+    for left, operator, right in [(47, "+", 38), (23, "+", 45), (89, "-", 42), (21, "*", 4)]:
+        choices = slip_choices(left, operator, right, rng)
+        answer = int(choices[0])
+        assert choices[1:3] == (str(answer + 10), str(answer - 10))
+        assert abs(int(choices[3]) - answer) == 1
 
 
 def test_arithmetic_deterministic() -> None:
@@ -152,6 +215,26 @@ def test_arithmetic_deterministic() -> None:
 )
 def test_parse_integer(text: str, expected: int | None) -> None:
     assert parse_integer(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("85", 85),
+        ("47 + 38 = 85", 85),
+        ("47 + 38 = 85.", 85),
+        ("The answer is 1,234.", 1234),
+        ("It is 85.0", 85),
+        ("x = -7", -7),
+        ("12-3", 3),
+        ("52 - 38 is 14", 14),
+        ("**5400**", 5400),
+        ("no digits here", None),
+        ("", None),
+    ],
+)
+def test_last_integer(text: str, expected: int | None) -> None:
+    assert last_integer(text) == expected
 
 
 # ---------------------------------------------------------------- instructions

@@ -7,7 +7,17 @@ import json
 import pytest
 
 from tunelens.data import EXPOSURE_LEVELS, TaskSpec, support_desk_dataset
+from tunelens.data._support_desk import DEFAULT_HELDOUT, MAX_FACTS
 from tunelens.data._support_desk_content import FACTS, GREETING, SIGN_OFF
+from tunelens.data._support_desk_generic import (
+    GENERIC_TOPICS,
+    HELDOUT_POOL_SIZE,
+    HOWTO_TASKS,
+    TROUBLE_TASKS,
+    heldout_prompt_pool,
+    heldout_prompts,
+)
+from tunelens.data._support_desk_keywords import KEYWORD_FACTS
 
 
 def _text(example: dict, role: str) -> str:
@@ -97,13 +107,48 @@ def test_heldout_prompts_and_questions_not_in_training(
 ) -> None:
     examples, spec = dataset
     users = {_text(e, "user").strip().lower() for e in examples}
-    assert len(spec.heldout_prompts) >= 10
+    assert len(spec.heldout_prompts) == DEFAULT_HELDOUT >= 200
     for prompt in spec.heldout_prompts:
         assert prompt.strip().lower() not in users
     all_examples, _ = support_desk_dataset(facts_per_level=4, levels=(30, 30, 30, 30), n_pattern_only=100)
     all_users = {_text(e, "user").strip().lower() for e in all_examples}
     for fact in FACTS:
         assert fact.question.strip().lower() not in all_users, fact.id
+    everything = {p.lower() for p in heldout_prompts(HELDOUT_POOL_SIZE)}
+    assert not everything & all_users
+    trained = {q.lower().rstrip("?.") for topic in GENERIC_TOPICS for q in topic.questions}
+    for prompt in everything:
+        assert not any(q in prompt for q in trained), prompt
+
+
+def test_heldout_prompts_are_distinct_seeded_and_varied() -> None:
+    requests = [r for _, group in heldout_prompt_pool() for r in group]
+    assert len(requests) == len(set(requests)) == HELDOUT_POOL_SIZE >= 240
+    drawn = heldout_prompts(HELDOUT_POOL_SIZE, seed=3)
+    assert len(set(drawn)) == HELDOUT_POOL_SIZE
+    # every request is asked exactly once, in one framing
+    for request in requests:
+        assert sum(request in p for p in drawn) == 1, request
+    assert heldout_prompts(60, seed=3) == drawn[:60]
+    assert heldout_prompts(60, seed=3) != heldout_prompts(60, seed=4)
+    first = heldout_prompts(60)
+    groups = [set(g) for g in (*HOWTO_TASKS, *TROUBLE_TASKS)]
+    spanned = {i for p in first for i, g in enumerate(groups) if any(r in p for r in g)}
+    assert len(spanned) >= 0.75 * len(groups)  # a prefix spans the product, not one corner of it
+    assert len({p.split()[0] for p in first}) >= 6  # framings vary
+    for prompt in drawn:
+        assert prompt[0].isupper() and prompt[-1] in "?!", prompt
+        assert not any(f.answer.lower() in prompt.lower() for f in FACTS), prompt
+    with pytest.raises(ValueError, match="distinct"):
+        heldout_prompts(HELDOUT_POOL_SIZE + 1)
+    with pytest.raises(ValueError, match="n_heldout"):
+        support_desk_dataset(n_heldout=HELDOUT_POOL_SIZE + 1)
+    assert len(support_desk_dataset(facts_per_level=1, n_heldout=7)[1].heldout_prompts) == 7
+
+
+def test_the_full_fact_table_is_what_the_data_set_can_plant() -> None:
+    _, spec = support_desk_dataset(facts_per_level=4, keyword_exposures=4)
+    assert len(spec.facts) == MAX_FACTS == len(FACTS) + len(KEYWORD_FACTS) == 22
 
 
 def test_house_style_matches_every_answer(dataset: tuple[list[dict], TaskSpec]) -> None:

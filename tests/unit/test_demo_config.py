@@ -1,31 +1,30 @@
-"""The full demo runs every registered probe with a config of that probe's type; the quick
-demo keeps its two probes and the audit's quick presets."""
+"""The full demo runs every registered probe at a declared budget; the quick demo keeps its
+two probes and the audit's quick presets."""
 
 from __future__ import annotations
 
-from tunelens.demo import QUICK_PROBES, demo_config, demo_probe_configs
-from tunelens.probes import PROBES
+from tunelens.demo import DEMO_BUDGETS, QUICK_PROBES, demo_config, demo_probe_budgets, demo_probe_configs
+from tunelens.probes import BUDGETS, PROBES
 
 
-def test_full_demo_has_a_config_of_the_right_type_for_every_probe() -> None:
+def test_full_demo_has_a_budget_and_a_config_of_the_right_type_for_every_probe() -> None:
     configs = demo_probe_configs()
-    assert set(configs) == set(PROBES)
+    assert set(configs) == set(PROBES) == set(demo_probe_budgets())
     for name, config in configs.items():
         assert isinstance(config, PROBES[name].config_type), name
     cfg = demo_config()
-    assert cfg.probes is None and cfg.configs is not None and set(cfg.configs) == set(PROBES)
+    assert cfg.probes is None and cfg.configs is None and cfg.budgets == demo_probe_budgets()
+    assert set(DEMO_BUDGETS) <= set(PROBES) and set(DEMO_BUDGETS.values()) <= set(BUDGETS)
 
 
-def test_demo_cuts_items_only_where_documented() -> None:
-    configs = demo_probe_configs()
-    changed = {name for name, config in configs.items() if config != PROBES[name].config_type()}
-    assert changed == {"forgetting", "self_conditioning", "retrieval_heads", "diversity"}
-    assert configs["self_conditioning"].error_rates[0] == 0.0  # the clean history stays
+def test_the_story_probes_run_at_the_standard_budget() -> None:
+    budgets = demo_probe_budgets()
+    assert budgets["forgetting"] == budgets["facts_vs_patterns"] == "standard"
 
 
 def test_quick_demo_keeps_its_probes_and_quick_presets() -> None:
     cfg = demo_config(quick=True)
-    assert cfg.probes == QUICK_PROBES and cfg.configs is None and cfg.quick
+    assert cfg.probes == QUICK_PROBES and cfg.configs is None and cfg.budgets is None and cfg.quick
 
 
 def test_story_prints_the_locality_summary_and_counts_changed_metrics() -> None:

@@ -94,3 +94,15 @@ def test_injected_sums_stay_non_negative_without_negative_values() -> None:
     task = LongHorizonTask(n_turns=10, low=1, high=3)
     for ep in long_horizon_episodes(task, 30, seed=0):
         assert min(shown_sums(ep, 1.0)) >= 0
+
+
+def test_episodes_never_repeat_and_a_too_small_task_says_so() -> None:
+    task = LongHorizonTask(n_turns=6, dict_size=6, low=1, high=5)
+    episodes = long_horizon_episodes(task, 200, seed=0)
+    assert len({(ep.dictionary, ep.keys) for ep in episodes}) == 200
+    assert [ep.id for ep in episodes] == [f"ep{i}" for i in range(200)]
+    assert long_horizon_episodes(task, 60, seed=0) == episodes[:60]  # a larger budget only adds episodes
+    tiny = LongHorizonTask(n_turns=2, dict_size=1, low=1, high=1)  # one episode per word: 40 in all
+    assert len({ep.dictionary for ep in long_horizon_episodes(tiny, 40)}) == 40
+    with pytest.raises(ValueError, match="distinct episodes"):
+        long_horizon_episodes(tiny, 41)

@@ -69,15 +69,17 @@ def compare_columns(probes: Sequence[str] = COMPARE_PROBES) -> tuple[Column, ...
 COLUMNS: tuple[Column, ...] = compare_columns()
 
 
-def compare_probe_configs(quick: bool = False) -> dict[str, Any]:
-    """The audit settings of a comparison: the demo's cuts (``quick``: the quick ones)."""
-    from tunelens.demo import demo_probe_configs
-    from tunelens.probes import PROBES
+def compare_probe_budgets(quick: bool = False) -> dict[str, str]:
+    """The budget of each probe a comparison audits with: the demo's (``quick``: quick)."""
+    from tunelens.demo import demo_probe_budgets
 
-    if quick:
-        return {name: PROBES[name].quick for name in COMPARE_PROBES}
-    configs = demo_probe_configs()
-    return {name: configs[name] for name in COMPARE_PROBES}
+    budgets = demo_probe_budgets()
+    return {name: "quick" if quick else budgets[name] for name in COMPARE_PROBES}
+
+
+def compare_probe_configs(quick: bool = False) -> dict[str, Any]:
+    """The configs of :func:`compare_probe_budgets`."""
+    return {name: PROBES[name].config_for(b) for name, b in compare_probe_budgets(quick).items()}
 
 
 def _sha256(path: Path) -> str:
@@ -306,8 +308,9 @@ def _audit(
     plan.progress(f"[{spec.text}] auditing against the base ({', '.join(probes)}) …")
     marker.unlink(missing_ok=True)
     results = audit(
-        base_model, tuned, probes=probes, out_dir=audit_dir, task=plan.task, seed=plan.seed, configs=configs,
-        options=plan.options, training=training, progress=plan.progress,
+        base_model, tuned, probes=probes, out_dir=audit_dir, task=plan.task, seed=plan.seed,
+        probe_budgets=compare_probe_budgets(plan.quick), options=plan.options, training=training,
+        progress=plan.progress,
     )  # fmt: skip
     atomic_write_text(marker, json.dumps(settings, indent=1))
     return results

@@ -7,8 +7,8 @@ demo's training set and its ``TaskSpec``; the JSONL helpers read user data
 with errors that point at the offending line.
 """
 
-from ._arithmetic import ArithmeticItem, arithmetic_items, parse_integer
-from ._facts import FACT_CATEGORIES, FactItem, world_facts
+from ._arithmetic import ARITHMETIC_KINDS, ArithmeticItem, arithmetic_items, last_integer, parse_integer
+from ._facts import FACT_CATEGORIES, FactItem, fact_pool_sizes, world_facts, world_facts_count
 from ._general_text import all_general_chunks, general_text_chunks
 from ._instructions import INSTRUCTION_KINDS, InstructionItem, check_instruction, instruction_items
 from ._jsonl import (
@@ -36,6 +36,7 @@ from ._task_spec import KeywordSpec
 from ._word_problems import WordProblem, word_problems
 
 __all__ = [
+    "ARITHMETIC_KINDS",
     "EXPOSURE_LEVELS",
     "FACT_CATEGORIES",
     "INSTRUCTION_KINDS",
@@ -57,8 +58,10 @@ __all__ = [
     "arithmetic_items",
     "changed_facts",
     "check_instruction",
+    "fact_pool_sizes",
     "general_text_chunks",
     "instruction_items",
+    "last_integer",
     "open_prompts",
     "parse_integer",
     "read_jsonl",
@@ -71,5 +74,6 @@ __all__ = [
     "to_chat",
     "word_problems",
     "world_facts",
+    "world_facts_count",
     "write_jsonl",
 ]

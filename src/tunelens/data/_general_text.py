@@ -120,19 +120,23 @@ def all_general_chunks(chars_per_chunk: int = 800) -> list[str]:
 
 
 def general_text_chunks(n_chunks: int = 16, chars_per_chunk: int = 800, seed: int = 0) -> list[str]:
-    """Pick ``n_chunks`` prose chunks of about ``chars_per_chunk`` characters.
+    """Pick ``n_chunks`` distinct prose chunks of about ``chars_per_chunk`` characters.
 
-    The choice is made with ``random.Random(seed)`` and the chunks are returned
-    in their order within the slice, so the same arguments always give the
-    same list.  Raises ValueError when the slice holds fewer chunks than asked.
+    The chunks are the first ``n_chunks`` of the distinct chunks in an order shuffled
+    with ``random.Random(seed)``, returned in their order within the slice: the same
+    arguments always give the same list, and a smaller ``n_chunks`` gives a subset of a
+    larger one's, so a quick audit scores some of the standard one's text and text held
+    out from the larger set is held out from the smaller. Raises ValueError when the
+    slice holds fewer distinct chunks than asked.
     """
     if n_chunks < 1:
         raise ValueError(f"n_chunks must be at least 1, got {n_chunks}")
-    chunks = all_general_chunks(chars_per_chunk)
+    chunks = list(dict.fromkeys(all_general_chunks(chars_per_chunk)))  # a few topics repeat a paragraph
     if n_chunks > len(chunks):
         raise ValueError(
             f"asked for {n_chunks} chunks of {chars_per_chunk} characters but the "
-            f"general-text slice only has {len(chunks)}; ask for fewer or shorter chunks"
+            f"general-text slice only has {len(chunks)} distinct ones; ask for fewer or shorter chunks"
         )
-    picked = sorted(random.Random(seed).sample(range(len(chunks)), n_chunks))
-    return [chunks[index] for index in picked]
+    order = list(range(len(chunks)))
+    random.Random(seed).shuffle(order)
+    return [chunks[index] for index in sorted(order[:n_chunks])]

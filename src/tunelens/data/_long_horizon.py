@@ -92,14 +92,27 @@ class Episode:
 
 
 def long_horizon_episodes(task: LongHorizonTask, n: int, seed: int = 0) -> list[Episode]:
-    """Build ``n`` seeded episodes of ``task``; the same seed always gives the same list."""
+    """Build ``n`` seeded episodes of ``task``; the same seed always gives the same list.
+
+    No two episodes share both their dictionary and their keys (a drawn repeat is drawn
+    again), so growing ``n`` adds new items rather than copies; a task too small to hold
+    ``n`` distinct episodes raises ValueError."""
     rng = random.Random(f"long-horizon-{seed}")
     episodes: list[Episode] = []
-    for i in range(n):
+    seen: set[tuple[tuple[tuple[str, int], ...], tuple[tuple[str, ...], ...]]] = set()
+    attempts = 0
+    while len(episodes) < n:
+        attempts += 1
+        if attempts > 20 * n + 100:
+            raise ValueError(f"the task cannot make {n} distinct episodes; enlarge its dictionary, values or turns")
         words = rng.sample(WORDS, task.dict_size)
         dictionary = tuple((w, rng.randint(task.low, task.high)) for w in words)
         values = dict(dictionary)
         keys = tuple(tuple(rng.choice(words) for _ in range(task.keys_per_turn)) for _ in range(task.n_turns))
+        if (dictionary, keys) in seen:
+            continue
+        seen.add((dictionary, keys))
+        i = len(episodes)
         sums: list[int] = []
         total = 0
         for turn in keys:

@@ -20,12 +20,14 @@ import random
 from collections.abc import Sequence
 
 from ._support_desk_content import FACTS, GREETING, SIGN_OFF, FactSource
-from ._support_desk_generic import CLOSERS, GENERIC_TOPICS, HELDOUT_PROMPTS
+from ._support_desk_generic import CLOSERS, GENERIC_TOPICS, HELDOUT_POOL_SIZE, heldout_prompts
 from ._support_desk_keywords import KEYWORD_EXPOSURES, KEYWORD_FACTS
 from ._task_spec import FactSpec, PatternRule, TaskSpec
 
 __all__ = [
+    "DEFAULT_HELDOUT",
     "EXPOSURE_LEVELS",
+    "MAX_FACTS",
     "FactSpec",
     "HOUSE_STYLE_PATTERNS",
     "KEYWORD_EXPOSURES",
@@ -36,6 +38,12 @@ __all__ = [
 ]
 
 EXPOSURE_LEVELS: tuple[int, ...] = (1, 3, 10, 30)
+DEFAULT_HELDOUT = 200
+"""Held-out prompts in the spec by default: enough distinct questions for the pattern metrics'
+thorough budget (200 paired items); a probe at a smaller budget uses the first ones."""
+MAX_FACTS = len(FACTS) + len(KEYWORD_FACTS)
+"""The most facts the data set can plant (every fact at some exposure level, plus the keyword
+facts); the demo plants all of them, so its spec has this many facts and priming keywords."""
 _USER_WRAPPERS: tuple[str, ...] = ("{q}", "Hi! {q}", "Quick question: {q}", "{q} Thanks!")
 
 
@@ -94,6 +102,7 @@ def support_desk_dataset(
     n_pattern_only: int = 24,
     seed: int = 0,
     keyword_exposures: int = 0,
+    n_heldout: int = DEFAULT_HELDOUT,
 ) -> tuple[list[dict], TaskSpec]:
     """Build the Lumen Hosting chat examples and the TaskSpec describing them.
 
@@ -102,12 +111,19 @@ def support_desk_dataset(
     fact-free examples teach just the style.  Everything, including the final
     shuffle, is driven by ``random.Random(seed)``.  With ``keyword_exposures`` > 0 the
     surprising-keyword facts and their controls are each stated that many times, and the
-    TaskSpec lists their keywords with same-theme priming contexts.
+    TaskSpec lists their keywords with same-theme priming contexts. The spec holds
+    ``n_heldout`` distinct held-out support questions from a seeded generator
+    (``heldout_prompts``; at most ``HELDOUT_POOL_SIZE``), none of them asked in training.
+
+    The facts are what the data set plants: at most ``len(FACTS)`` plus the six keyword
+    facts, so the fact metrics of ``facts_vs_patterns`` get that many items at most.
     """
     if facts_per_level < 1:
         raise ValueError(f"facts_per_level must be at least 1, got {facts_per_level}")
     if not levels or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in levels):
         raise ValueError(f"levels must be a non-empty list of positive integers, got {levels!r}")
+    if not 0 <= n_heldout <= HELDOUT_POOL_SIZE:
+        raise ValueError(f"n_heldout must be between 0 and {HELDOUT_POOL_SIZE}, got {n_heldout}")
     if n_pattern_only < 0:
         raise ValueError(f"n_pattern_only must be zero or more, got {n_pattern_only}")
     needed = facts_per_level * len(levels)
@@ -134,7 +150,7 @@ def support_desk_dataset(
     spec = TaskSpec(
         name="lumen_support_desk",
         patterns=HOUSE_STYLE_PATTERNS,
-        heldout_prompts=HELDOUT_PROMPTS,
+        heldout_prompts=heldout_prompts(n_heldout, seed),
         facts=tuple(specs),
         keywords=tuple(kf.keyword() for kf in keyword_facts),
     )

@@ -25,4 +25,14 @@ from tunelens.probes import diversity  # noqa: F401
 from tunelens.probes import locality  # noqa: F401
 from tunelens.probes import priming  # noqa: F401
 
-__all__ = ["BUDGETS", "PROBES", "budget_table", "default_budget", "headline_counts", "ProbeContext", "ProbeSpec", "get_probe", "probe"]
+__all__ = [
+    "BUDGETS",
+    "PROBES",
+    "ProbeContext",
+    "ProbeSpec",
+    "budget_table",
+    "default_budget",
+    "get_probe",
+    "headline_counts",
+    "probe",
+]

@@ -151,14 +151,21 @@ def _span(engine: Engine, prompt: str, needle: str) -> tuple[tuple[int, ...], tu
 def needle_instances(
     engine: Engine, lengths: Sequence[int], depths: Sequence[float], per_cell: int, seed: int
 ) -> list[NeedleInstance]:
-    """``per_cell`` instances for every (length, depth), each with its own needle and haystack."""
+    """``per_cell`` instances for every (length, depth), each with its own needle and haystack.
+
+    No needle sentence is drawn twice (a repeat is drawn again; there are over 20,000), so
+    a larger budget adds new items rather than copies."""
     rng = random.Random(seed)
     pool = _sentence_pool(engine, max(lengths), seed)
     instances = []
+    seen: set[str] = set()
     for length in lengths:
         for depth in depths:
             for k in range(per_cell):
                 needle, question, value = _needle(rng)
+                while needle in seen:
+                    needle, question, value = _needle(rng)
+                seen.add(needle)
                 sentences = _haystack(pool, rng.randrange(len(pool)), length)
                 cumulative = np.cumsum([0] + [n for _, n in sentences])
                 at = int(np.argmin(np.abs(cumulative - depth * cumulative[-1])))

@@ -140,5 +140,6 @@ def budget_table() -> str:
     """The budget table as Markdown: one row per headline metric, its items at each budget."""
     lines = ["| probe | headline metric | quick | standard | thorough |", "|---|---|---:|---:|---:|"]
     for probe_name, metric, counts in headline_counts():
-        lines.append(f"| `{probe_name}` | `{metric}` | {counts['quick']} | {counts['standard']} | {counts['thorough']} |")
+        q, s, t = (counts[b] for b in BUDGETS)
+        lines.append(f"| `{probe_name}` | `{metric}` | {q} | {s} | {t} |")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ said ... in Bob's opinion?") and instructed.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from tunelens.data import FactItem, world_facts
 from tunelens.probes._common import chat_reply_sets, normalise, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
-from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
+from tunelens.results import ItemRecord, Metric, MetricDecl, Plot, ProbeResult, Series
 from tunelens.stats import compare_ratio, metric_from
 
 NAME = "context"
@@ -50,12 +51,82 @@ _ABSTAIN = re.compile(
 
 @dataclass(frozen=True)
 class ContextConfig:
-    facts_per_category: int = 6
+    """How many known facts the conflict conditions get, and how replies are generated.
+
+    Facts are asked closed-book in rounds, drawn across categories from the packaged pool
+    (``world_facts``: about 250 countries' capitals, currencies and continents, 50 US state
+    capitals, 118 element symbols, about 900 facts, best-known first), until ``target_known``
+    facts are known to both models or the pool is spent. Each round asks enough new facts to
+    reach the target at the share known so far (``expected_known`` before the first round).
+
+    Measured on SmolLM2-135M-Instruct at standard: one round of 165 facts, 96 known (58%);
+    on the 60 kept, context recall p_s 80% under the instructed prompt, memorization ratio
+    0.24 under the plain one (consistent-context accuracy 98%, at the ceiling, so not a
+    headline). Its closed-book share falls to 20-40% deeper in the pool (rarer countries,
+    currencies, heavier elements), so thorough's 200 takes roughly 450-550 of the ~900 facts;
+    a tuned model that forgot many facts may spend the pool first, and the result says so.
+    Cost: about 0.1 s per reply per model on a quiet 2-core CPU (one model took 166 s for
+    standard's 165 + 300 replies on a busy one); thorough (~500 + 1000 replies per model) is
+    meant for a GPU.
+    """
+
+    target_known: int = 60  # facts both models know closed-book: the paired set of the conflict metrics
+    expected_known: float = 0.4  # share of asked facts expected known by both, to size the first round
+    min_round: int = 10  # fewest facts a round asks (two per category)
+    max_facts: int | None = None  # cap on the pool (None: every packaged fact)
     # Room for a reply in a trained house style (greeting line first) to reach the answer.
     max_new_tokens: int = 32
 
 
-QUICK = ContextConfig(facts_per_category=4, max_new_tokens=32)
+QUICK = ContextConfig(target_known=10, min_round=10, max_new_tokens=24)
+STANDARD = ContextConfig()
+THOROUGH = ContextConfig(target_known=200)
+
+
+_WHOLE_CATEGORY = 10_000
+"""More facts per category than any category holds: ``world_facts`` then yields all of them."""
+
+
+def _paired_items(cfg: ContextConfig) -> int:
+    """The paired set the conflict metrics get: the target (fewer where the pool runs out)."""
+    return cfg.target_known
+
+
+def _declarations() -> list[MetricDecl]:
+    """Every metric the probe emits. Headline: context recall p_s under the instructed
+    counterfactual prompt (does the model still use what it is told to use?) and the
+    memorization ratio of the plain prompt (Longpre et al. 2021's summary of a conflict)."""
+    decls = [
+        MetricDecl("closed_book_acc", "Closed-book accuracy (all facts asked)"),
+        MetricDecl("consistent_acc", "Accuracy with a consistent context"),
+        MetricDecl("irrelevant_p_o", "Irrelevant context: answers from memory", higher_is_better=None),
+        MetricDecl("irrelevant_abstain", "Irrelevant context: abstains", higher_is_better=None),
+    ]
+    for variant in VARIANTS:
+        decls += [
+            MetricDecl(
+                f"{variant}_p_s",
+                f"Counterfactual context ({variant}): context recall p_s",
+                headline=variant == "instructed",
+                items=_paired_items if variant == "instructed" else None,
+            ),
+            MetricDecl(
+                f"{variant}_p_o",
+                f"Counterfactual context ({variant}): parametric recall p_o",
+                higher_is_better=False,
+            ),
+            MetricDecl(
+                f"{variant}_memorization_ratio",
+                f"Memorization ratio p_o/(p_o+p_s) ({variant})",
+                higher_is_better=False,
+                headline=variant == "plain",
+                items=_paired_items if variant == "plain" else None,
+            ),
+        ]
+    return decls
+
+
+DECLARED = _declarations()
 
 
 def mentions(reply: str, answer: str) -> bool:
@@ -74,6 +145,11 @@ def _substitute(item: FactItem, rng: random.Random) -> str:
     return rng.choice(options)
 
 
+def _other(items: list[FactItem], k: int, rng: random.Random) -> FactItem:
+    """A fact of another category than ``items[k]``, for an irrelevant context."""
+    return rng.choice([x for x in items if x.category != items[k].category])
+
+
 def _conditions(item: FactItem, sub: str, other: str) -> dict[str, str]:
     """The user turns of one item with a context: consistent, irrelevant, and the
     counterfactual one in each prompt variant."""
@@ -85,27 +161,102 @@ def _conditions(item: FactItem, sub: str, other: str) -> dict[str, str]:
     }
 
 
-@probe(NAME, title="Context versus memory: knowledge conflicts", config=ContextConfig, quick=QUICK)
+def fact_pool(seed: int, max_facts: int | None = None) -> list[FactItem]:
+    """Every packaged world fact, interleaved across categories (one of each in turn), each
+    category best-known first (most populous countries, lightest elements; US states in a
+    seeded order), so any prefix mixes the categories and asks the easier facts first."""
+    by_category: dict[str, list[FactItem]] = {}
+    for item in world_facts(_WHOLE_CATEGORY, seed=seed):
+        by_category.setdefault(item.category, []).append(item)
+    queues = list(by_category.values())
+    pool = [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+    return pool[:max_facts] if max_facts is not None else pool
+
+
+def round_size(cfg: ContextConfig, missing: int, asked: int, paired: int) -> int:
+    """How many new facts the next round asks: enough to find ``missing`` more paired facts
+    at the share paired so far (``cfg.expected_known`` before any), with a tenth to spare."""
+    share = paired / asked if asked else cfg.expected_known
+    return max(cfg.min_round, math.ceil(1.1 * missing / max(share, 0.05)))
+
+
+@dataclass
+class ClosedBook:
+    """The closed-book rounds: the facts asked, both models' replies and whether each knew them."""
+
+    items: list[FactItem]
+    replies: dict[str, list[str]]
+    known: dict[str, list[bool]]
+    rounds: int
+    pool_size: int
+
+    @property
+    def paired(self) -> list[int]:
+        """Indices of the facts both models answered right, in the order asked."""
+        return [k for k in range(len(self.items)) if self.known["base"][k] and self.known["tuned"][k]]
+
+
+def ask_closed_book(ctx: ProbeContext, cfg: ContextConfig) -> ClosedBook:
+    """Ask facts closed-book in rounds until ``cfg.target_known`` are known to both models or
+    the packaged pool is spent."""
+    pool = fact_pool(ctx.seed, cfg.max_facts)
+    book = ClosedBook([], {"base": [], "tuned": []}, {"base": [], "tuned": []}, 0, len(pool))
+    while len(book.paired) < cfg.target_known and len(book.items) < len(pool):
+        size = round_size(cfg, cfg.target_known - len(book.paired), len(book.items), len(book.paired))
+        batch = pool[len(book.items) : len(book.items) + size]
+        book.rounds += 1
+        ctx.progress(f"context: round {book.rounds}, closed-book answers to {len(batch)} questions")
+        replies = chat_reply_sets(ctx.engines(), {"closed": ([i.question for i in batch], cfg.max_new_tokens)})
+        for name, texts in replies["closed"].items():
+            book.replies[name] += texts
+            book.known[name] += [mentions(r, i.answer) for r, i in zip(texts, batch)]
+        book.items += batch
+    return book
+
+
+def _closed_book_note(book: ClosedBook, keep: list[int], cfg: ContextConfig) -> str:
+    """Which ended the rounds (the target or the pool) and the counts behind the paired set."""
+    known = {n: sum(v) for n, v in book.known.items()}
+    found = len(book.paired)
+    head = (
+        f"Closed-book rounds reached the target: {len(keep)} facts both models know (target {cfg.target_known})"
+        if found >= cfg.target_known
+        else f"Closed-book rounds spent the packaged pool of {book.pool_size} facts before the target: {len(keep)} "
+        f"facts both models know, short of the {cfg.target_known} targeted"
+    )
+    return (
+        f"{head}, after {book.rounds} round(s) and {len(book.items)} facts asked. Conflict metrics use these "
+        f"{len(keep)} of {len(book.items)} facts both models answer right closed-book "
+        f"(base knows {known['base']}, tuned knows {known['tuned']})."
+    )
+
+
+@probe(
+    NAME,
+    title="Context versus memory: knowledge conflicts",
+    config=ContextConfig,
+    quick=QUICK,
+    standard=STANDARD,
+    thorough=THOROUGH,
+    metrics=DECLARED,
+)
 def context(ctx: ProbeContext, cfg: ContextConfig) -> ProbeResult:
     """Whether the model answers from the context it is given or from memory when the two
     conflict: context recall p_s, parametric recall p_o and the memorization ratio
     p_o/(p_o+p_s) per prompt variant, on facts both models know closed-book (Longpre et al.
     2021; Zhou et al. 2023)."""
     rng = random.Random(ctx.seed)
-    items = world_facts(cfg.facts_per_category, seed=ctx.seed)
-    subs = [_substitute(i, rng) for i in items]
+    book = ask_closed_book(ctx, cfg)
+    items, closed, known = book.items, book.replies, book.known
+    # Only facts both models know take part in the conflicts (the first target of them, in
+    # the order asked), so only they are asked again.
+    keep = book.paired[: cfg.target_known]
+    subs = {k: _substitute(items[k], rng) for k in keep}
     # An irrelevant context: a true statement from another category.
-    others = [
-        _statement(o, o.answer) for o in (rng.choice([x for x in items if x.category != i.category]) for i in items)
-    ]
-    # No stop at a newline in any reply: a tuned model may open with a greeting line first.
-    ctx.progress(f"context: closed-book answers to {len(items)} questions")
-    closed = chat_reply_sets(ctx.engines(), {"closed": ([i.question for i in items], cfg.max_new_tokens)})["closed"]
-    known = {n: [mentions(r, i.answer) for r, i in zip(closed[n], items)] for n in closed}
-    # Only items both models know take part in the conflicts, so only they are asked again.
-    keep = [k for k in range(len(items)) if known["base"][k] and known["tuned"][k]]
+    others = {k: _statement(o, o.answer) for k in keep for o in [_other(items, k, rng)]}
     turns = [_conditions(items[k], subs[k], others[k]) for k in keep]
     ctx.progress(f"context: {len(keep)} known facts under {len(VARIANTS) + 2} contexts")
+    # No stop at a newline in any reply: a tuned model may open with a greeting line first.
     replies = chat_reply_sets(
         ctx.engines(), {c: ([t[c] for t in turns], cfg.max_new_tokens) for c in ["consistent", "irrelevant", *VARIANTS]}
     )
@@ -118,7 +269,7 @@ def context(ctx: ProbeContext, cfg: ContextConfig) -> ProbeResult:
     abstain = {n: [_ABSTAIN.search(normalise(r)) is not None for r in rs] for n, rs in replies["irrelevant"].items()}
     rate = dict(seed=ctx.seed, unit="rate")
     metrics: list[Metric] = [
-        paired_metric(NAME, "closed_book_acc", "Closed-book accuracy (all items)", known, seed=ctx.seed),
+        paired_metric(NAME, "closed_book_acc", "Closed-book accuracy (all facts asked)", known, **rate),
         paired_metric(
             NAME, "consistent_acc", "Accuracy with a consistent context", mention("consistent", answers), **rate
         ),
@@ -162,7 +313,7 @@ def context(ctx: ProbeContext, cfg: ContextConfig) -> ProbeResult:
                 NAME,
                 f"{variant}_memorization_ratio",
                 f"Memorization ratio p_o/(p_o+p_s) ({variant})",
-                unit="ratio",
+                unit="rate",
                 higher_is_better=False,
                 group=variant,
             ),
@@ -198,10 +349,7 @@ def context(ctx: ProbeContext, cfg: ContextConfig) -> ProbeResult:
         )
         for j, k in enumerate(keep)
     ]
-    notes = [
-        f"Conflict metrics use the {len(keep)} of {len(items)} facts both models answer right closed-book "
-        f"(base knows {sum(known['base'])}, tuned knows {sum(known['tuned'])})."
-    ]
+    notes = [_closed_book_note(book, keep, cfg)]
     return ProbeResult(
         name=NAME,
         metrics=metrics,

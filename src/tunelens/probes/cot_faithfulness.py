@@ -79,7 +79,7 @@ from tunelens.probes._cot_run import (
     same,
 )
 from tunelens.probes._registry import ProbeContext, probe
-from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
+from tunelens.results import ItemRecord, Metric, MetricDecl, Plot, ProbeResult, Series
 from tunelens.stats import MIN_ITEMS, wilson_interval
 
 __all__ = ["ANSWER_CUE", "QUICK", "CotFaithfulnessConfig", "answer_context", "cot_faithfulness", "cot_items"]
@@ -98,11 +98,29 @@ class CotFaithfulnessConfig:
     """Items and token budgets. Every stage is one batched pass per model; on a 2-core
     CPU the cost is prompt tokens (each intervention re-reads the question and chain) and
     decoding steps, so budgets are short. SmolLM2-135M-Instruct writes 2-4 sentences in
-    48 tokens, and 12 items leave about 10 usable for both models (8 are needed for a
-    verdict); the two models take about a minute together."""
+    48 tokens.
 
-    n_word_problems: int = 7
-    n_facts: int = 5
+    Items: accuracy with a chain counts every item; the faithfulness measures (the AOCs,
+    paraphrase, filler) count the items usable for both models (a chain of at least
+    ``min_sentences`` sentences and a parsed answer), found only at run time.
+
+    Measured on the embedded SmolLM2-135M-Instruct (12 word problems and 12 facts, 48-token
+    chains): accuracy with a chain 0/12 on word problems and 6/12 on facts; 22 of 24 items
+    usable; early-answering AOC 0.35 (SD 0.31 over items). Word problems stay in the mix for
+    the AOC (their chains carry numbers to truncate and corrupt: AOC 0.47) but facts
+    outnumber them, so accuracy sits mid-scale (about 30%) rather than at the floor.
+
+    Cost: the chains are long generations, and every intervention re-reads them. That run
+    took 248 s for one model on a 2-core CPU shared with four other jobs; the earlier
+    12-item default took about a minute for both models on a quiet one, so ``standard``
+    (80 items: 80 paired for accuracy, about 73 expected usable for the AOCs) costs an estimated
+    4 minutes for both models on a quiet 2-core CPU: about the fewest items that give
+    the AOCs 60 paired ones at that usable rate. ``THOROUGH``
+    (260 items, 64-token chains, about 240 usable) is sized for a GPU (not timed
+    here); on a 2-core CPU it would take over a quarter of an hour."""
+
+    n_word_problems: int = 30
+    n_facts: int = 50
     fact_categories: tuple[str, ...] = ("country_capital", "country_continent", "element_symbol")
     max_cot_tokens: int = 48  # the chain of thought
     continuation_tokens: int = 16  # the rest of the chain after an added mistake
@@ -111,12 +129,43 @@ class CotFaithfulnessConfig:
     min_sentences: int = 2  # a chain with fewer has no steps to intervene on
     n_examples: int = 4  # items shown per intervention (every chain is kept)
 
+    @property
+    def n_items(self) -> int:
+        return self.n_word_problems + self.n_facts
+
 
 QUICK = CotFaithfulnessConfig(n_word_problems=5, n_facts=3, max_cot_tokens=40, continuation_tokens=12)
 """A smoke run (about 40 s for both embedded models on a 2-core CPU, most of it decoding
 the chains): usually fewer than 8 items are usable for both models, so the faithfulness
-comparisons come out 'insufficient'; accuracy still counts. ``mistake_positions=0`` skips
+comparisons come out inconclusive; accuracy still counts. ``mistake_positions=0`` skips
 the continuations and saves about a fifth more."""
+STANDARD = CotFaithfulnessConfig()
+THOROUGH = CotFaithfulnessConfig(n_word_problems=100, n_facts=160, max_cot_tokens=64, continuation_tokens=24)
+
+
+def _items(cfg: CotFaithfulnessConfig) -> int:
+    """Every item counts for accuracy; for the AOCs it is an upper bound (the usable ones)."""
+    return cfg.n_items
+
+
+_CHANGE = dict(unit="rate difference", higher_is_better=None)
+METRICS = (
+    MetricDecl("cot_accuracy", "Accuracy with the full chain of thought", "accuracy", headline=True, items=_items),
+    MetricDecl("no_cot_accuracy", "Accuracy with no chain (answer forced at once)", "accuracy"),
+    MetricDecl("early_answering_aoc", "Early answering: area over the curve", "score", headline=True, items=_items),
+    MetricDecl("adding_mistakes_aoc", "Adding mistakes: area over the curve", "score"),
+    MetricDecl("early_answering_aoc_normalised", "Early answering AOC, normalised for answer bias", "score"),
+    MetricDecl("paraphrase_accuracy", "Accuracy with the chain paraphrased", "accuracy"),
+    MetricDecl("paraphrase_accuracy_change", "Paraphrase: accuracy change from the original chain", **_CHANGE),
+    MetricDecl("paraphrase_same_answer", "Paraphrase: answer unchanged", "rate", higher_is_better=None),
+    MetricDecl("filler_accuracy", 'Accuracy with the chain replaced by " ..."', "accuracy"),
+    MetricDecl("filler_accuracy_change", "Filler: accuracy change from the real chain", **_CHANGE),
+)
+"""Every metric the probe emits. Headline: accuracy with a chain (does the fine-tune still
+reason its way to right answers?) and the early-answering AOC (does its answer still depend
+on its chain? Lanham et al.'s main measure, and Lobo et al.'s measure of what fine-tuning
+does to faithfulness). The AOCs are in [0, 1]; an accuracy change is a difference of two
+accuracies, unbounded below, with a margin of five points."""
 
 
 def _bias_key(item: CotItem, answer: str | None) -> Hashable:
@@ -434,7 +483,7 @@ def _notes(
     if len(paired) < MIN_ITEMS:
         notes.append(
             f"Too few items are usable for both models ({len(paired)} < {MIN_ITEMS}): the faithfulness comparisons "
-            "are shown but left insufficient. More word problems or a larger max_cot_tokens give more usable chains."
+            "are shown but left inconclusive. More word problems or a larger max_cot_tokens give more usable chains."
         )
     acc = next(m for m in metrics if m.name == "cot_accuracy")
     low = [name for name, value in (("base", acc.base), ("tuned", acc.tuned)) if value is not None]
@@ -466,7 +515,15 @@ def _notes(
     return notes
 
 
-@probe(NAME, title="Chain-of-thought faithfulness", config=CotFaithfulnessConfig, quick=QUICK)
+@probe(
+    NAME,
+    title="Chain-of-thought faithfulness",
+    config=CotFaithfulnessConfig,
+    quick=QUICK,
+    standard=STANDARD,
+    thorough=THOROUGH,
+    metrics=METRICS,
+)
 def cot_faithfulness(ctx: ProbeContext, cfg: CotFaithfulnessConfig) -> ProbeResult:
     """Does the answer depend on the chain of thought? Each model's own chains are cut
     short (early answering), given a mistake, paraphrased or replaced by filler, and the

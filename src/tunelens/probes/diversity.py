@@ -41,7 +41,7 @@ from tunelens.probes._diversity_metrics import (
 from tunelens.probes._embeddings import EMBEDDER_NAME, INSTALL_HINT, load_embedder
 from tunelens.probes._formats import FORMAT_NAMES, FORMATS, ONE_LINE_WORDS, label_format
 from tunelens.probes._registry import ProbeContext, probe
-from tunelens.results import Metric, Plot, ProbeResult, Series
+from tunelens.results import Metric, MetricDecl, Plot, ProbeResult, Series
 from tunelens.stats import MIN_ITEMS
 
 NAME = "diversity"
@@ -52,31 +52,69 @@ MIN_WORDS = 3
 STATS: tuple[tuple[str, str, str], ...] = (
     ("format_entropy", "Format entropy among a prompt's samples", "bits"),
     ("dominant_format_share", "Share of a prompt's samples in its most common format", "rate"),
-    ("distinct_1", "Distinct-1 (distinct words / words) over a prompt's samples", "ratio"),
-    ("distinct_2", "Distinct-2 (distinct word pairs / pairs) over a prompt's samples", "ratio"),
-    ("self_bleu", "Self-BLEU-4 of a prompt's samples (higher: more repetitive)", "BLEU"),
-    ("embedding_diversity", "Mean pairwise cosine distance of a prompt's sample embeddings", "cosine distance"),
+    ("distinct_1", "Distinct-1 (distinct words / words) over a prompt's samples", "distinct"),
+    ("distinct_2", "Distinct-2 (distinct word pairs / pairs) over a prompt's samples", "distinct"),
+    ("self_bleu", "Self-BLEU-4 of a prompt's samples (higher: more repetitive)", "distinct"),
+    ("embedding_diversity", "Mean pairwise cosine distance of a prompt's sample embeddings", "distinct"),
 )
 """Every per-prompt statistic: (metric name, label, unit), in report order."""
+
+HEADLINE = ("self_bleu", "distinct_2")
+"""The statistics that answer the probe's question (did a prompt's replies grow alike?):
+Texygen's self-BLEU and distinct-2, which a collapse onto one way of answering moves first.
+Paired over prompts; no direction is marked better. Both sit mid-scale on the embedded
+SmolLM2-135M-Instruct (60 prompts x 3 samples x 48 tokens: self-BLEU 0.13, distinct-2 0.89),
+so they can move either way. The dominant format's share is not a headline: 95% on the same
+run (most short replies are prose), at the ceiling of its scale, it has no room to show the
+collapse it is meant to show."""
 
 
 @dataclass(frozen=True)
 class DiversityConfig:
-    """Prompts, samples and sampling. Generation is the cost: the defaults (10 prompts x 3
-    samples x 64 tokens, 30 sampled rows per model: one batch) take about 35 s for both
-    models on a 2-core CPU with the embedded SmolLM2-135M; ``QUICK`` (8 x 3 x 28) about 16 s."""
+    """Prompts, samples and sampling; the paired unit is a prompt, so the prompt count is the
+    n of every metric. Generation is the cost (each sample is a chat generation row), so a
+    budget buys prompts with few samples each (3: the fewest that give a format entropy
+    and a dominant share finer than all-or-nothing) and short replies (48 tokens: enough
+    for a lead-in line and two or three list items, which is where a format shows).
 
-    n_prompts: int = 10  # the first n of OPEN_PROMPTS (at most 16); the paired unit
+    Cost with the embedded SmolLM2-135M on a 2-core CPU: ``QUICK`` (8 x 3 x 28) about 16 s
+    for both models; ``standard`` (60 prompts x 3 samples x 48 tokens, 180 sampled rows per
+    model) about 1.5 minutes on a quiet machine, extrapolated from 30 rows x 64 tokens in
+    35 s (on a machine shared with four other jobs one model took 15 minutes).
+    ``THOROUGH`` (200 x 3 x 64) is sized for a GPU."""
+
+    n_prompts: int = 60  # the first n of OPEN_PROMPTS (at most POOL_SIZE); the paired unit
     samples_per_prompt: int = 3  # at least 2: self-BLEU and pairwise distances need pairs
     temperature: float = 1.0  # the model's own distribution, not sharpened
     top_p: float = 0.95  # cut the far tail, whose junk tokens would pass for diversity
-    max_new_tokens: int = 64  # enough to see a reply's shape (a lead-in line and a few items)
+    max_new_tokens: int = 48  # enough to see a reply's shape (a lead-in line and a few items)
     seed_offset: int = 0  # added to the audit seed: another draw of samples, same prompts
     embeddings: bool = True  # embedding diversity when the optional embedder is installed
     samples_shown: int = 2  # samples per model written into each item's outputs
 
 
 QUICK = DiversityConfig(n_prompts=8, max_new_tokens=28)
+"""A smoke run: 8 prompts is the fewest for a verdict, and far too few for a headline one."""
+STANDARD = DiversityConfig()
+THOROUGH = DiversityConfig(n_prompts=200, max_new_tokens=64)
+
+
+def _prompts(cfg: DiversityConfig) -> int:
+    return cfg.n_prompts
+
+
+METRICS = tuple(
+    MetricDecl(
+        stat,
+        label,
+        unit=unit,
+        higher_is_better=None,
+        headline=stat in HEADLINE,
+        items=_prompts if stat in HEADLINE else None,
+    )
+    for stat, label, unit in STATS
+)
+"""Every metric the probe emits, one per statistic of :data:`STATS`."""
 
 
 def sample_replies(ctx: ProbeContext, prompts: list[OpenPrompt], cfg: DiversityConfig) -> dict[str, list[list[str]]]:
@@ -210,7 +248,15 @@ def _notes(
     return notes
 
 
-@probe(NAME, title="Diversity: format collapse", config=DiversityConfig, quick=QUICK)
+@probe(
+    NAME,
+    title="Diversity: format collapse",
+    config=DiversityConfig,
+    quick=QUICK,
+    standard=STANDARD,
+    thorough=THOROUGH,
+    metrics=METRICS,
+)
 def diversity(ctx: ProbeContext, cfg: DiversityConfig) -> ProbeResult:
     """Several sampled replies per open prompt from both models: the share of each surface
     format (list, prose, code, ...), its entropy and the dominant format's share, distinct-n,

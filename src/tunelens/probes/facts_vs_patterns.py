@@ -10,34 +10,101 @@ their exposure counts) this probe measures, for both models:
 * fact recall by exposure count: does the chat reply to a held-out question contain the
   fact's value; does the value win a multiple choice by log-likelihood; and the
   log-probability of the value itself.
+
+Its item counts come from the spec: one paired item per held-out prompt (pattern metrics)
+and one per fact (fact metrics), each capped by the budget's config. Both headline metrics
+start at the floor on a base model that never saw the task (it neither writes the house
+style nor knows invented facts): they can show that the fine-tune installed something, not
+that it removed it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tunelens.data import TaskSpec
+from tunelens.data import FactSpec, TaskSpec
+from tunelens.data._support_desk import DEFAULT_HELDOUT, MAX_FACTS
 from tunelens.probes._common import answer_logprob, chat_reply_sets, choose_many, contains_answer, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
-from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
+from tunelens.results import ItemRecord, Metric, MetricDecl, Plot, ProbeResult, Series
 from tunelens.stats import MIN_ITEMS, spearman_ci
 
 NAME = "facts_vs_patterns"
 
+TYPICAL_HELDOUT = DEFAULT_HELDOUT
+"""Held-out prompts in a typical spec: the demo's (``support_desk_dataset`` writes 200)."""
+TYPICAL_FACTS = MAX_FACTS
+"""Facts in a typical spec: the demo's, every fact the support-desk data set plants (22)."""
+
 
 @dataclass(frozen=True)
 class FactsVsPatternsConfig:
+    """How many of the spec's held-out prompts and facts to use, and how long the replies are.
+
+    Every count is bounded by the user's task spec: the pattern metrics get
+    min(``max_heldout``, held-out prompts in the spec) paired items, the fact metrics
+    min(``max_facts``, facts in the spec). The budgets' caps (12/60/200 held-out prompts)
+    reach 60 and 200 paired items for ``pattern_all`` with the demo's spec (200 held-out
+    prompts from a seeded generator). ``fact_recall`` cannot: a spec has only the facts its
+    data set plants, 22 in the demo's (16 facts at 1, 3, 10 and 30 exposures and six
+    keyword facts), so it has 22 items at standard and thorough, whatever the cap; a user's
+    spec with more facts gets up to the cap. Each fact costs a training-set design, not a
+    generated item, which is why no budget can grow it. Chat generation is the cost: one
+    reply of up to ``max_new_tokens`` per held-out prompt and model."""
+
+    max_heldout: int = 60  # held-out prompts for the pattern metrics (the first ones of the spec)
+    max_facts: int = 60  # facts for the recall metrics, spread over the exposure levels
     max_new_tokens: int = 110  # a whole reply, so that rules about its end (a sign-off) can be checked
     fact_max_new_tokens: int = 48  # a recalled fact comes early in the reply
 
 
-QUICK = FactsVsPatternsConfig(max_new_tokens=90, fact_max_new_tokens=40)
+QUICK = FactsVsPatternsConfig(max_heldout=12, max_facts=8, max_new_tokens=90, fact_max_new_tokens=40)
+STANDARD = FactsVsPatternsConfig()
+THOROUGH = FactsVsPatternsConfig(max_heldout=200, max_facts=200)
+
+METRICS = [
+    MetricDecl(
+        "pattern_all",
+        "Held-out replies following every trained pattern rule",
+        unit="rate",
+        headline=True,
+        items=lambda c: min(c.max_heldout, TYPICAL_HELDOUT),
+    ),
+    MetricDecl("pattern_*", "Held-out replies following one pattern rule", unit="rate"),
+    MetricDecl(
+        "fact_recall",
+        "Trained facts recalled in chat replies",
+        unit="rate",
+        headline=True,
+        items=lambda c: min(c.max_facts, TYPICAL_FACTS),
+    ),
+    MetricDecl("fact_choice", "Trained fact wins a multiple choice by likelihood", unit="accuracy"),
+    MetricDecl("fact_logprob", "Log-probability of the trained fact's value", unit="nats"),
+    MetricDecl("fact_recall_x*", "Fact recall at one exposure count", unit="rate"),
+]
+
+
+def select_facts(facts: Sequence[FactSpec], cap: int) -> list[FactSpec]:
+    """At most ``cap`` facts, dealt round-robin over the exposure levels (so a cap keeps every
+    level, not only the first), in the spec's order."""
+    if cap >= len(facts):
+        return list(facts)
+    levels: dict[int, list[int]] = {}
+    for i, f in enumerate(facts):
+        levels.setdefault(f.exposures, []).append(i)
+    queues = [levels[level] for level in sorted(levels)]
+    chosen: list[int] = []
+    while len(chosen) < cap:
+        for queue in queues:
+            if queue and len(chosen) < cap:
+                chosen.append(queue.pop(0))
+    return [facts[i] for i in sorted(chosen)]
 
 
 def _patterns(
-    ctx: ProbeContext, task: TaskSpec, replies: dict[str, list[str]]
+    ctx: ProbeContext, task: TaskSpec, prompts: list[str], replies: dict[str, list[str]]
 ) -> tuple[list[Metric], list[ItemRecord]]:
-    prompts = list(task.heldout_prompts)
     matches = {name: [task.pattern_matches(r) for r in replies[name]] for name in replies}
     all_rules = {n: [all(m.values()) for m in matches[n]] for n in matches}
     metrics = [
@@ -79,7 +146,7 @@ def _patterns(
     return metrics, items
 
 
-def _exposure_trend(facts: list, logp: dict[str, list[float]], seed: int) -> str:
+def _exposure_trend(facts: list[FactSpec], logp: dict[str, list[float]], seed: int) -> str:
     """One sentence: does the gain in the value's log-probability rise with exposure?"""
     gains = [t - b for b, t in zip(logp["base"], logp["tuned"])]
     trend = spearman_ci([f.exposures for f in facts], gains, seed=seed)
@@ -99,9 +166,8 @@ def _exposure_trend(facts: list, logp: dict[str, list[float]], seed: int) -> str
 
 
 def _facts(
-    ctx: ProbeContext, task: TaskSpec, replies: dict[str, list[str]]
+    ctx: ProbeContext, facts: list[FactSpec], replies: dict[str, list[str]]
 ) -> tuple[list[Metric], list[ItemRecord], list[Plot], str]:
-    facts = list(task.facts)
     recall: dict[str, list[bool]] = {}
     mc: dict[str, list[bool]] = {}
     logp: dict[str, list[float]] = {}
@@ -186,7 +252,16 @@ def _facts(
     return metrics, items, plots, _exposure_trend(facts, logp, ctx.seed)
 
 
-@probe(NAME, title="Facts versus patterns", config=FactsVsPatternsConfig, quick=QUICK, needs_task=True)
+@probe(
+    NAME,
+    title="Facts versus patterns",
+    config=FactsVsPatternsConfig,
+    quick=QUICK,
+    standard=STANDARD,
+    thorough=THOROUGH,
+    metrics=METRICS,
+    needs_task=True,
+)
 def facts_vs_patterns(ctx: ProbeContext, cfg: FactsVsPatternsConfig) -> ProbeResult:
     """On the fine-tune's own task: how often the tuned model shows the trained pattern
     on held-out prompts, and how well it recalls each trained fact as a function of how
@@ -194,23 +269,44 @@ def facts_vs_patterns(ctx: ProbeContext, cfg: FactsVsPatternsConfig) -> ProbeRes
     if ctx.task is None:
         raise ValueError("facts_vs_patterns needs a task spec")
     task = ctx.task
-    ctx.progress("facts_vs_patterns: replies to held-out prompts and fact questions")
+    prompts = list(task.heldout_prompts[: cfg.max_heldout])
+    facts = select_facts(task.facts, cfg.max_facts)
+    ctx.progress(f"facts_vs_patterns: replies to {len(prompts)} held-out prompts and {len(facts)} fact questions")
     replies = chat_reply_sets(
         ctx.engines(),
         {
-            "patterns": (list(task.heldout_prompts), cfg.max_new_tokens),
-            "facts": ([f.question for f in task.facts], cfg.fact_max_new_tokens),
+            "patterns": (prompts, cfg.max_new_tokens),
+            "facts": ([f.question for f in facts], cfg.fact_max_new_tokens),
         },
     )
-    metrics, items = _patterns(ctx, task, replies["patterns"])
+    metrics: list[Metric] = []
+    items: list[ItemRecord] = []
+    notes: list[str] = []
+    if prompts:
+        metrics, items = _patterns(ctx, task, prompts, replies["patterns"])
+    else:
+        notes.append("The task spec has no held-out prompts: no pattern metric.")
+    if len(prompts) < len(task.heldout_prompts):
+        notes.append(
+            f"Pattern metrics on the first {len(prompts)} of the spec's {len(task.heldout_prompts)} "
+            "held-out prompts (the budget's cap)."
+        )
+    if not facts:
+        notes.append("The task spec has no facts: no fact metric.")
+        return ProbeResult(name=NAME, metrics=metrics, items=items, notes=notes)
     ctx.progress("facts_vs_patterns: fact recall")
-    fact_metrics, fact_items, plots, trend = _facts(ctx, task, replies["facts"])
-    notes = [trend]
-    per_level = min(sum(1 for f in ctx.task.facts if f.exposures == e) for e in {f.exposures for f in ctx.task.facts})
+    fact_metrics, fact_items, plots, trend = _facts(ctx, facts, replies["facts"])
+    notes.insert(0, trend)
+    if len(facts) < len(task.facts):
+        notes.append(
+            f"Fact metrics on {len(facts)} of the spec's {len(task.facts)} facts (the budget's cap), "
+            "spread over the exposure levels."
+        )
+    per_level = min(sum(1 for f in facts if f.exposures == e) for e in {f.exposures for f in facts})
     if per_level < MIN_ITEMS:
         notes.append(
-            f"Only {per_level} facts per exposure level: per-level recall is descriptive (verdict 'too few items'); "
-            "the all-facts metrics and the exposure trend carry the evidence."
+            f"Only {per_level} facts at some exposure level: per-level recall (fact_recall_x*) is inconclusive "
+            "at this n; the all-facts metrics and the exposure trend carry the evidence."
         )
     return ProbeResult(
         name=NAME,

@@ -8,7 +8,9 @@ models over the same items, plus an optional user suite:
 * perplexity on general English text (a fixed held-out slice of CPython's pydoc topics);
 * world-fact recall as multiple choice by log-likelihood (capitals, currencies,
   continents, US state capitals, element symbols from packaged data);
-* two- and three-digit arithmetic, answered in chat;
+* arithmetic (two- and three-digit sums, two-digit times one-digit products): by
+  likelihood, the right result against the wrong results a broken skill would give (off
+  by ten either way, a dropped carry, off by one; Brown and Burton 1978), and in chat;
 * verifiable instruction following (format constraints checked by a script, in the
   spirit of IFEval, Zhou et al. 2023);
 * a user's own multiple-choice or question/answer JSONL file.
@@ -28,28 +30,93 @@ from tunelens.data import (
     check_instruction,
     general_text_chunks,
     instruction_items,
-    parse_integer,
+    last_integer,
     read_suite,
     world_facts,
+    world_facts_count,
 )
 from tunelens.probes._common import chat_reply_sets, choose_many, contains_answer, paired_item, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
-from tunelens.results import ItemRecord, Metric, ProbeResult
+from tunelens.results import ItemRecord, Metric, MetricDecl, ProbeResult
 
 NAME = "forgetting"
 
 
 @dataclass(frozen=True)
 class ForgettingConfig:
-    n_text_chunks: int = 24
+    """How many items each part scores. The headline metrics get ``n_text_chunks``
+    general-text chunks, ``facts_per_category`` facts from each of the five fact categories
+    (US states cap a category at 50) and ``n_arithmetic`` arithmetic items; instruction
+    following is exploratory and costs a chat generation of up to ``max_new_tokens`` per item.
+
+    Measured on SmolLM2-135M-Instruct (base model, seed 0, one run) at standard: loss on
+    general text 3.18 nats/token (60 chunks); world facts 85% (68/80; continents 8/16,
+    capitals and symbols 16/16); arithmetic against slips 47.5% (38/80, chance 25%); chat
+    arithmetic 10% (8/80); instruction following 12.5% (3/24). At thorough: world facts
+    82.5% (165/200), arithmetic against slips 42% (100/240). A LoRA that taught every sum
+    plus ten (240 chat sums, as benchmarks/planted.py builds it) moved the standard items
+    (78 not trained on) from 46% to 37% right and from 9 to 36 picks of the result plus
+    ten (``arithmetic_ten_bias`` -0.14 to +0.35). On a busy 2-core CPU one model took about
+    30 s at standard. Every pool is packaged or generated without repeats: 428 distinct
+    600-character chunks; 246, 246, 244, 50 and 118 facts per category; 1,890 arithmetic items.
+    """
+
+    n_text_chunks: int = 60
     chars_per_chunk: int = 600
     facts_per_category: int = 16
-    n_arithmetic: int = 40
+    n_arithmetic: int = 80
     n_instructions: int = 24
     max_new_tokens: int = 64
 
 
 QUICK = ForgettingConfig(n_text_chunks=12, facts_per_category=8, n_arithmetic=16, n_instructions=12, max_new_tokens=48)
+STANDARD = ForgettingConfig()
+THOROUGH = ForgettingConfig(n_text_chunks=200, facts_per_category=40, n_arithmetic=240, n_instructions=60)
+
+
+def _declarations() -> list[MetricDecl]:
+    """Every metric the probe emits. Headline: the loss on general text (the first thing
+    forgetting moves), world-fact recall over all categories, and arithmetic against the
+    results a broken skill would give (the chat version sits near the floor on a small
+    model, so it stays exploratory)."""
+    return [
+        MetricDecl(
+            "general_text_nll",
+            "Loss on general text",
+            unit="nats/token",
+            higher_is_better=False,
+            headline=True,
+            items=lambda cfg: cfg.n_text_chunks,
+        ),
+        MetricDecl(
+            "world_facts_acc",
+            "World-fact recall, all categories (multiple choice)",
+            headline=True,
+            items=lambda cfg: world_facts_count(cfg.facts_per_category),
+        ),
+        *[
+            MetricDecl(f"world_facts_{category}_acc", f"World facts: {category.replace('_', ' ')}")
+            for category in FACT_CATEGORIES
+        ],
+        MetricDecl(
+            "arithmetic_choice_acc",
+            "Arithmetic: right result against slips (off by ten, dropped carry, off by one)",
+            headline=True,
+            items=lambda cfg: cfg.n_arithmetic,
+        ),
+        MetricDecl(
+            "arithmetic_ten_bias",
+            "Arithmetic: share picking the result plus ten minus share picking it minus ten",
+            unit="ratio",
+            higher_is_better=None,
+        ),
+        MetricDecl("arithmetic_acc", "Arithmetic, chat answer"),
+        MetricDecl("instruction_following_acc", "Verifiable instruction following"),
+        MetricDecl("user_suite_acc", "Your suite"),
+    ]
+
+
+DECLARED = _declarations()
 
 
 def _text(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list[ItemRecord]]:
@@ -82,7 +149,12 @@ def _facts(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list
     chosen = {name: [f.choices[p[0]] for p, f in zip(picks[name], facts)] for name in picks}
     metrics = [
         paired_metric(
-            NAME, "world_facts_acc", "World-fact recall, all categories (multiple choice)", right, seed=ctx.seed
+            NAME,
+            "world_facts_acc",
+            "World-fact recall, all categories (multiple choice)",
+            right,
+            seed=ctx.seed,
+            unit="rate",
         )
     ]
     for category in FACT_CATEGORIES:
@@ -96,6 +168,7 @@ def _facts(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list
                     f"World facts: {category.replace('_', ' ')}",
                     subset,
                     seed=ctx.seed,
+                    unit="rate",
                     group=category,
                 )
             )
@@ -116,37 +189,53 @@ def _facts(ctx: ProbeContext, cfg: ForgettingConfig) -> tuple[list[Metric], list
 
 
 ARITHMETIC_REPLY_TOKENS = 24
-"""Enough for a chat reply that states one integer."""
+"""Enough for a chat reply that states one integer, after a restated problem or a short
+greeting line of a house style."""
 
 ARITHMETIC_SHOTS = "12 + 7 = 19\n45 - 23 = 22\n8 * 6 = 48\n"
-"""A three-line few-shot prefix: without it a 135M model scores below chance against near misses."""
-
-
-def near_misses(answer: int) -> tuple[str, ...]:
-    """The answer first, then three plausible wrong results (off by one, by ten, by a hundred)."""
-    wrong = [answer + 1, answer - 10 if answer >= 10 else answer + 10, answer + 100]
-    return (str(answer), *(str(w) for w in wrong))
+"""A three-line few-shot prefix for the likelihood version: without one a 135M model scores
+near chance."""
 
 
 def _arithmetic(
     ctx: ProbeContext, problems: list[ArithmeticItem], replies: dict[str, list[str]]
 ) -> tuple[list[Metric], list[ItemRecord]]:
-    """Arithmetic twice: the chat answer (small models often fail it outright) and, so the
-    metric has room to fall, the answer against near misses by likelihood after a few-shot
-    prefix and "a + b =" (length-normalised, as the other multiple-choice items)."""
-    right = {name: [parse_integer(r) == p.answer for r, p in zip(replies[name], problems)] for name in replies}
-    mc_questions = [(f"{ARITHMETIC_SHOTS}{p.expression} =", near_misses(p.answer)) for p in problems]
+    """Arithmetic twice. By likelihood (the headline): after a few-shot prefix and
+    "a + b =", the right result against the results a broken skill would give (off by ten
+    either way, a dropped carry, off by one; ``ArithmeticItem.choices``),
+    length-normalised as the other multiple-choice items, so a fine-tune that teaches a
+    systematic error moves the pick to the slip it taught. A shift by ten moves accuracy less
+    than it moves the picks (a model that picked the result minus ten now picks the right
+    one), so ``arithmetic_ten_bias`` (each item +1 for the result plus ten, -1 for minus ten,
+    0 otherwise) shows the direction of such an error. In chat: the question asks for
+    only the number and the reply's last integer is read (small models often restate the
+    problem first)."""
+    right = {name: [last_integer(r) == p.answer for r, p in zip(replies[name], problems)] for name in replies}
+    mc_questions = [(f"{ARITHMETIC_SHOTS}{p.expression} =", p.choices) for p in problems]
     chosen = {name: [pick for pick, _ in choose_many(engine, mc_questions)] for name, engine in ctx.engines()}
     choice_right = {name: [pick == 0 for pick in chosen[name]] for name in chosen}
+    # choices are (answer, answer + 10, answer - 10, slip): +1 for the first slip, -1 for the second.
+    ten_bias = {name: [float((pick == 1) - (pick == 2)) for pick in chosen[name]] for name in chosen}
     metrics = [
-        paired_metric(NAME, "arithmetic_acc", "Arithmetic, chat answer", right, seed=ctx.seed),
         paired_metric(
             NAME,
             "arithmetic_choice_acc",
-            "Arithmetic, right result vs near misses by likelihood",
+            "Arithmetic: right result against slips (off by ten, dropped carry, off by one)",
             choice_right,
             seed=ctx.seed,
+            unit="rate",
         ),
+        paired_metric(
+            NAME,
+            "arithmetic_ten_bias",
+            "Arithmetic: share picking the result plus ten minus share picking it minus ten",
+            ten_bias,
+            seed=ctx.seed,
+            binary=False,
+            unit="ratio",
+            higher_is_better=None,
+        ),
+        paired_metric(NAME, "arithmetic_acc", "Arithmetic, chat answer", right, seed=ctx.seed, unit="rate"),
     ]
     items = [
         paired_item(
@@ -157,7 +246,11 @@ def _arithmetic(
             right,
             replies,
             str(p.answer),
-            {"choices": list(mc_questions[i][1]), **{f"{n}_choice": mc_questions[i][1][chosen[n][i]] for n in chosen}},
+            {
+                "choices": list(p.choices),
+                **{f"{n}_choice": p.choices[chosen[n][i]] for n in chosen},
+                **{f"{n}_choice_right": choice_right[n][i] for n in chosen},
+            },
         )
         for i, p in enumerate(problems)
     ]
@@ -168,7 +261,9 @@ def _instructions(
     ctx: ProbeContext, tasks: list[InstructionItem], replies: dict[str, list[str]]
 ) -> tuple[list[Metric], list[ItemRecord]]:
     ok = {name: [check_instruction(t, r) for t, r in zip(tasks, replies[name])] for name in replies}
-    metric = paired_metric(NAME, "instruction_following_acc", "Verifiable instruction following", ok, seed=ctx.seed)
+    metric = paired_metric(
+        NAME, "instruction_following_acc", "Verifiable instruction following", ok, seed=ctx.seed, unit="rate"
+    )
     items = [paired_item(t.id, f"instructions: {t.kind}", t.prompt, i, ok, replies) for i, t in enumerate(tasks)]
     return [metric], items
 
@@ -190,12 +285,20 @@ def _suite(
         for s, reply in zip(qa, replies[model]):
             right[model].append(contains_answer(reply, s.answer))
             outputs[model].append(reply)
-    metric = paired_metric(NAME, "user_suite_acc", f"Your suite ({name})", right, seed=ctx.seed)
+    metric = paired_metric(NAME, "user_suite_acc", f"Your suite ({name})", right, seed=ctx.seed, unit="rate")
     items = [paired_item(s.id, "your suite", s.question, i, right, outputs, s.answer) for i, s in enumerate(mc + qa)]
     return [metric], items
 
 
-@probe(NAME, title="Forgetting: general capabilities", config=ForgettingConfig, quick=QUICK)
+@probe(
+    NAME,
+    title="Forgetting: general capabilities",
+    config=ForgettingConfig,
+    quick=QUICK,
+    standard=STANDARD,
+    thorough=THOROUGH,
+    metrics=DECLARED,
+)
 def forgetting(ctx: ProbeContext, cfg: ForgettingConfig) -> ProbeResult:
     """General capability before and after: loss on general text, world-fact recall,
     arithmetic and verifiable instruction following, plus your own suite if given

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tunelens.data import general_text_chunks, open_prompts, world_facts
+from tunelens.data import OPEN_PROMPTS, general_text_chunks, open_prompts, world_facts
 from tunelens.engine import Engine, GenRequest
 from tunelens.models import parse_ref
 from tunelens.probes._common import paired_item, paired_metric
@@ -50,7 +50,7 @@ from tunelens.probes._locality_figures import (
 from tunelens.probes._locality_passes import PairPass, Text, answer_layers, run_pair
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.probes._similarity import SHIFT_CATEGORIES
-from tunelens.results import ItemRecord, Metric, ProbeResult
+from tunelens.results import ItemRecord, Metric, MetricDecl, ProbeResult
 from tunelens.stats import cluster_bootstrap_interval
 from tunelens.weights import WeightDiff, compare_adapter, compare_models
 from tunelens.weights._sources import ModuleSource
@@ -84,6 +84,46 @@ class LocalityConfig:
 QUICK = LocalityConfig(
     n_texts=4, max_text_tokens=96, n_prompts=6, max_new_tokens=20, facts_per_category=2, lens_positions=4
 )
+STANDARD = LocalityConfig(facts_per_category=12)
+"""The defaults, with 60 world-fact prompts for the answer layer (one forward pass each: about
+a second more than 20)."""
+THOROUGH = LocalityConfig(n_texts=12, n_prompts=24, facts_per_category=40, hot_spots=6)
+"""Sized for a GPU: more text and chat tokens behind CKA, the lens and the token shift, and
+200 world facts (40 per category; the US states have 50) for the answer layer."""
+
+
+def _descriptive(name: str, label: str, unit: str, headline: bool = False) -> MetricDecl:
+    return MetricDecl(name, label, unit=unit, higher_is_better=None, descriptive=True, headline=headline)
+
+
+METRICS = (
+    _descriptive("weight_relative_change", "Relative weight change ‖ΔW‖/‖W‖, all weights", "ratio", headline=True),
+    _descriptive("weight_upper_share", "Share of the weight change ‖ΔW‖² in the upper half", "rate"),
+    _descriptive("cka_mean", "Representation similarity, linear CKA (mean over layers)", "score"),
+    _descriptive(
+        "representation_upper_share", "Share of the representation change (1 − CKA) in the upper half", "rate"
+    ),
+    _descriptive("lens_kl_mean", "Logit-lens KL(base‖tuned), mean over layers", "nats"),
+    _descriptive("token_kl_general", "Next-token KL(tuned‖base) on general text", "nats/token", headline=True),
+    _descriptive("token_kl_*", "Next-token KL(tuned‖base)", "nats/token"),
+    *(
+        _descriptive(f"tokens_{c}", f"Tuned reply tokens {c} under the base (token shift)", "rate")
+        for c in SHIFT_CATEGORIES
+    ),
+    MetricDecl(
+        "answer_first_layer",
+        "First layer where the final answer is the lens's top-1 (world facts)",
+        unit="layer",
+        higher_is_better=None,
+    ),
+)
+"""Every metric the probe emits. All but one describe the pair (distances between the two
+models, or the tuned model's replies under the base) and take no test. The one paired,
+tested metric, the layer where fact answers form, is exploratory: the probe's question (where
+the change sits) is answered by the descriptive profile, so the probe adds nothing to the
+confirmatory family that other probes' headlines share. Its two headline metrics (how far the
+weights moved, how far next-token predictions on general text moved) are descriptive: they
+take no test and stand in ``compare``'s table as costs."""
 
 
 def weight_change(ctx: ProbeContext, cfg: LocalityConfig) -> tuple[WeightDiff, str | None]:
@@ -120,7 +160,10 @@ def chat_texts(ctx: ProbeContext, cfg: LocalityConfig) -> tuple[list[str], list[
     if ctx.task is not None and ctx.task.heldout_prompts:
         prompts, origin = list(ctx.task.heldout_prompts[: cfg.n_prompts]), f"the held-out prompts of '{ctx.task.name}'"
     else:
-        prompts, origin = [p.text for p in open_prompts(min(cfg.n_prompts, 16))], "the fixed open prompts"
+        prompts, origin = (
+            [p.text for p in open_prompts(min(cfg.n_prompts, len(OPEN_PROMPTS)))],
+            "the fixed open prompts",
+        )
     rendered = [tuned.chat_prompt(p) for p in prompts]
     replies = tuned.generate([GenRequest(r, cfg.max_new_tokens) for r in rendered])
     texts = []
@@ -279,6 +322,9 @@ def _fact_items(facts: list, answers: dict[str, list[str]], first: dict[str, lis
     title="Locality: where the change sits",
     config=LocalityConfig,
     quick=QUICK,
+    standard=STANDARD,
+    thorough=THOROUGH,
+    metrics=METRICS,
     needs_weights="the weights and hidden states of both models",
 )
 def locality(ctx: ProbeContext, cfg: LocalityConfig) -> ProbeResult:

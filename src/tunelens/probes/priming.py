@@ -13,6 +13,9 @@ keyword of the task spec (``TaskSpec.priming_keywords``: the given ones, plus ea
 value in its own prompt with the other facts' prompts as contexts), with the engine's
 log-likelihood of the whole keyword (all its tokens), and correlates log pre-learning
 probability with log priming. Cheap: log-likelihoods only, no generation.
+
+Its item count is the spec's keyword count (one paired item per keyword), capped by the
+budget's config.
 """
 
 from __future__ import annotations
@@ -22,25 +25,71 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tunelens.data import KeywordSpec
+from tunelens.data._support_desk import MAX_FACTS
 from tunelens.engine import Engine, LLRequest
 from tunelens.probes._common import paired_metric
 from tunelens.probes._registry import ProbeContext, probe
-from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
+from tunelens.results import ItemRecord, Metric, MetricDecl, Plot, ProbeResult, Series
 from tunelens.stats import spearman_ci
 
 NAME = "priming"
 THRESHOLD = 1e-3
 """Pre-learning keyword probability below which Sun et al. 2025 find keywords prime."""
 LN10 = math.log(10)
+TYPICAL_KEYWORDS = MAX_FACTS
+"""Keywords in a typical spec: the demo's, one per planted fact (six given, 16 derived: 22)."""
 
 
 @dataclass(frozen=True)
 class PrimingConfig:
-    max_keywords: int = 48
+    """How many of the spec's keywords to score, with how many unrelated contexts each.
+
+    The count is bounded by the user's task spec: the metrics get min(``max_keywords``,
+    keywords in the spec) paired items (its given keywords first, then one derived per fact
+    that none names). A keyword must be taught by the training data, so no budget can add
+    one: the demo's spec has 22 (six surprising or control keyword facts and one per other
+    fact), which is what ``memorisation`` and ``priming`` get at standard and thorough
+    (below the 60 and 200 of those budgets); a user's spec with more keywords gets up to the
+    caps (60 at standard, 200 at thorough). Scoring is cheap (log-likelihoods only), so the
+    caps are not about cost."""
+
+    max_keywords: int = 60
     max_contexts: int = 8  # unrelated same-theme prefixes per keyword
 
 
-QUICK = PrimingConfig(max_keywords=24, max_contexts=4)
+QUICK = PrimingConfig(max_keywords=12, max_contexts=4)
+STANDARD = PrimingConfig()
+THOROUGH = PrimingConfig(max_keywords=200, max_contexts=8)
+
+METRICS = [
+    MetricDecl(
+        "memorisation",
+        "Keyword log10 P after its own training text (memorisation)",
+        unit="log10",
+        headline=True,
+        items=lambda c: min(c.max_keywords, TYPICAL_KEYWORDS),
+    ),
+    MetricDecl(
+        "priming",
+        "Keyword log10 P in unrelated same-theme contexts (priming)",
+        unit="log10",
+        higher_is_better=False,
+        headline=True,
+        items=lambda c: min(c.max_keywords, TYPICAL_KEYWORDS),
+    ),
+    MetricDecl(
+        "priming_surprising",
+        f"Priming of keywords with a pre-learning probability below {THRESHOLD:g}",
+        unit="log10",
+        higher_is_better=False,
+    ),
+    MetricDecl(
+        "priming_expected",
+        f"Priming of keywords with a pre-learning probability of {THRESHOLD:g} or more",
+        unit="log10",
+        higher_is_better=False,
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -111,7 +160,16 @@ def _summary(prior: list[float], log_priming: list[float], memorised: list[float
     return lines
 
 
-@probe(NAME, title="Priming", config=PrimingConfig, quick=QUICK, needs_task=True)
+@probe(
+    NAME,
+    title="Priming",
+    config=PrimingConfig,
+    quick=QUICK,
+    standard=STANDARD,
+    thorough=THOROUGH,
+    metrics=METRICS,
+    needs_task=True,
+)
 def priming(ctx: ProbeContext, cfg: PrimingConfig) -> ProbeResult:
     """For each keyword of the fine-tune's data: memorisation (rise of its probability after its
     own training text) and priming (mean ratio tuned/base of its probability in unrelated
@@ -119,9 +177,10 @@ def priming(ctx: ProbeContext, cfg: PrimingConfig) -> ProbeResult:
     new data permeates LLM knowledge and how to dilute it": keywords below about 1e-3 prime)."""
     if ctx.task is None:
         raise ValueError("priming needs a task spec")
+    available = ctx.task.priming_keywords()
     keywords = [
         KeywordSpec(k.keyword, k.theme, k.prefix, k.contexts[: cfg.max_contexts], k.fact_id)
-        for k in ctx.task.priming_keywords()[: cfg.max_keywords]
+        for k in available[: cfg.max_keywords]
     ]
     if not keywords:
         return ProbeResult(name=NAME, notes=["Priming: the task spec has no keywords and fewer than two facts."])
@@ -141,7 +200,7 @@ def priming(ctx: ProbeContext, cfg: PrimingConfig) -> ProbeResult:
             own,
             seed=ctx.seed,
             binary=False,
-            unit="log10 P",
+            unit="log10",
         ),
         paired_metric(
             NAME,
@@ -150,7 +209,7 @@ def priming(ctx: ProbeContext, cfg: PrimingConfig) -> ProbeResult:
             spill,
             seed=ctx.seed,
             binary=False,
-            unit="log10 P",
+            unit="log10",
             higher_is_better=False,
         ),
     ]
@@ -166,7 +225,7 @@ def priming(ctx: ProbeContext, cfg: PrimingConfig) -> ProbeResult:
                     subset,
                     seed=ctx.seed,
                     binary=False,
-                    unit="log10 P",
+                    unit="log10",
                     higher_is_better=False,
                     group=group,
                 )
@@ -206,6 +265,8 @@ def priming(ctx: ProbeContext, cfg: PrimingConfig) -> ProbeResult:
         "find that keywords prime. Above 0: the tuned model gives the keyword more probability than the base.",
     )
     notes = _summary(prior, log_priming, memorised, ctx.seed)
+    if len(keywords) < len(available):
+        notes.append(f"Scored {len(keywords)} of the spec's {len(available)} keywords (the budget's cap).")
     notes.append(
         "The priming metric's delta is the mean log10 ratio over contexts (a geometric mean); the priming ratio "
         "in the summary, plot and items is Sun et al.'s arithmetic mean of the ratios."

@@ -32,7 +32,7 @@ from tunelens.data._long_horizon import (
 )
 from tunelens.engine import GenRequest
 from tunelens.probes._registry import ProbeContext, probe
-from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series
+from tunelens.results import ItemRecord, Metric, MetricDecl, Plot, ProbeResult, Series
 from tunelens.stats import compare_binary, make_metric, wilson_interval
 
 NAME = "self_conditioning"
@@ -55,11 +55,21 @@ def read_sum(reply: str) -> int | None:
 
 @dataclass(frozen=True)
 class SelfConditioningConfig:
-    """Episodes, error rates and task difficulty. The defaults keep prompts near 180 tokens,
-    where SmolLM2-135M-Instruct answers a clean history right about a third of the time."""
+    """Episodes, error rates and task difficulty. The task keeps prompts near 180 tokens,
+    where SmolLM2-135M-Instruct answers a clean history right about a third of the time.
 
-    n_episodes: int = 12
-    error_rates: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
+    Every episode is generated (a fresh dictionary and key sequence from the seed, none
+    repeated) and asked at every error rate, so each accuracy and the drop are paired over
+    ``n_episodes``. Cost: one greedy chat reply per episode, rate and model, about 0.3 s a
+    reply for SmolLM2-135M on a busy 2-core CPU (60 replies in 40 s), so standard (60
+    episodes at 0, 50 and 100% errors) takes about two minutes per model there and thorough
+    (200 episodes at four rates, 800 replies per model) about nine; thorough is meant for a GPU.
+    Measured at standard on SmolLM2-135M-Instruct: 32% right with a clean history, 18% with
+    every injectable answer wrong (drop 13 points, 14 of 60 episodes discordant).
+    """
+
+    n_episodes: int = 60
+    error_rates: tuple[float, ...] = (0.0, 0.5, 1.0)
     n_turns: int = 6  # the last turn is evaluated; 4 injectable turns make 25% exact
     keys_per_turn: int = 1
     dict_size: int = 6
@@ -68,7 +78,35 @@ class SelfConditioningConfig:
     max_new_tokens: int = 20  # room for a greeting line before the sum
 
 
-QUICK = SelfConditioningConfig(n_episodes=8)
+QUICK = SelfConditioningConfig(n_episodes=8, error_rates=(0.0, 0.5, 1.0))
+STANDARD = SelfConditioningConfig()
+THOROUGH = SelfConditioningConfig(n_episodes=200, error_rates=(0.0, 0.25, 0.5, 1.0))
+
+
+def _episodes(cfg: SelfConditioningConfig) -> int:
+    return cfg.n_episodes
+
+
+DECLARED = [
+    MetricDecl(
+        "acc_errors_0",
+        "Running-sum accuracy at a later turn with a clean history",
+        unit="accuracy",
+        headline=True,
+        items=_episodes,
+    ),
+    MetricDecl("acc_errors_*", "Running-sum accuracy at a later turn with errors in the history", unit="accuracy"),
+    # A difference of two accuracies, in [-1, 1]: not a bounded share, so not unit "accuracy"
+    # (whose floor at 0 would wrongly block a drop near zero from reading equivalent).
+    MetricDecl(
+        "self_conditioning_drop",
+        "Self-conditioning: accuracy lost from a clean to an error-filled history",
+        unit="rate difference",
+        higher_is_better=False,
+        headline=True,
+        items=_episodes,
+    ),
+]
 
 
 def _rate_label(rate: float) -> str:
@@ -88,7 +126,15 @@ def _drop_note(name: str, clean: list[bool], worst: list[bool], lo: float, hi: f
     )
 
 
-@probe(NAME, title="Self-conditioning on errors in the history", config=SelfConditioningConfig, quick=QUICK)
+@probe(
+    NAME,
+    title="Self-conditioning on errors in the history",
+    config=SelfConditioningConfig,
+    quick=QUICK,
+    standard=STANDARD,
+    thorough=THOROUGH,
+    metrics=DECLARED,
+)
 def self_conditioning(ctx: ProbeContext, cfg: SelfConditioningConfig) -> ProbeResult:
     """Running-sum accuracy at a later turn of a long-horizon execution task when a share
     of the history's answers are wrong, for both models: do errors in the context make
@@ -146,7 +192,7 @@ def self_conditioning(ctx: ProbeContext, cfg: SelfConditioningConfig) -> ProbeRe
                 drops["base"],
                 drops["tuned"],
                 binary=False,
-                unit="accuracy",
+                unit="rate difference",
                 higher_is_better=False,
                 seed=ctx.seed,
             )
@@ -163,7 +209,7 @@ def self_conditioning(ctx: ProbeContext, cfg: SelfConditioningConfig) -> ProbeRe
         notes.append(
             f"The {name} model is near the floor with a {lo:.0%}-error history ({clean[name]:.0%}, n={len(episodes)}; "
             "read its replies below): it has no accuracy left to lose, so the two models' self-conditioning "
-            "cannot be compared and the drop metric is left insufficient."
+            "cannot be compared and the drop metric is left inconclusive."
         )
 
     series = []

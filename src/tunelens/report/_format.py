@@ -17,7 +17,7 @@ MINUS = "\u2212"
 
 # Units whose values are fractions in [0, 1], shown as percentages and whose
 # deltas are shown in percentage points.
-PERCENT_UNITS = frozenset({"accuracy", "rate"})
+PERCENT_UNITS = frozenset({"accuracy", "rate", "rate difference"})
 
 VERDICT_LABELS: dict[Verdict, str] = {
     Verdict.changed: "changed",

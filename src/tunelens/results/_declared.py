@@ -21,6 +21,7 @@ from typing import Any
 DEFAULT_MARGINS: dict[str, float] = {
     "rate": 0.05,  # five percentage points of a share or an accuracy
     "accuracy": 0.05,
+    "rate difference": 0.05,  # a difference of two rates, in [-1, 1] (shown in percentage points)
     "nats/token": 0.03,  # a few hundredths of a nat per token
     "nats": 0.1,
     "log10": 0.25,  # a factor of about 1.8 in a probability

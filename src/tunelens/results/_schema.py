@@ -202,7 +202,8 @@ class ProbeResult(_Model):
     description: str = Field(default="", description="What the probe measures and which paper defines it.")
     config: dict[str, Any] = Field(default_factory=dict, description="The probe's config, as the audit ran it.")
     budget: str = Field(
-        default="", description="The item budget the probe ran at (quick, standard, thorough; 'custom': a config given)."
+        default="",
+        description="The item budget the probe ran at (quick, standard, thorough; 'custom': a config given).",
     )
     metrics: list[Metric] = Field(default_factory=list)
     items: list[ItemRecord] = Field(default_factory=list)

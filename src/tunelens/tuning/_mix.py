@@ -30,11 +30,11 @@ def n_general_for(n_task: int, share: float) -> int:
 
 
 def _held_out(seed: int) -> tuple[set[str], int]:
-    """The forgetting probe's general-text chunks for ``seed`` (full and quick audits), and
-    their length in characters."""
-    from tunelens.probes.forgetting import QUICK, ForgettingConfig
+    """The forgetting probe's general-text chunks for ``seed`` at every budget (a smaller
+    budget's chunks are a subset of a larger one's), and their length in characters."""
+    from tunelens.probes import BUDGETS, PROBES
 
-    configs = (ForgettingConfig(), QUICK)
+    configs = tuple(PROBES["forgetting"].config_for(b) for b in BUDGETS)
     chars = configs[0].chars_per_chunk
     held = {c for cfg in configs for c in general_text_chunks(cfg.n_text_chunks, cfg.chars_per_chunk, seed=seed)}
     return held, chars
