@@ -82,9 +82,8 @@ def test_mix_general_share_and_determinism() -> None:
 
 def test_mix_general_leaves_out_the_forgetting_probe_text() -> None:
     from tunelens.data import general_text_chunks
-    from tunelens.probes.forgetting import ForgettingConfig
-
     from tunelens.probes import PROBES
+    from tunelens.probes.forgetting import ForgettingConfig
 
     cfg = PROBES["forgetting"].config_for("thorough")  # the largest budget: every smaller one is inside it
     assert isinstance(cfg, ForgettingConfig)
