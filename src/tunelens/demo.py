@@ -39,18 +39,20 @@ QUICK_PROBES = ("forgetting", "facts_vs_patterns")
 DEMO_BUDGETS: dict[str, str] = {
     "forgetting": "standard",
     "facts_vs_patterns": "standard",
-    "context": "quick",
+    "context": "standard",
     "self_conditioning": "quick",
     "retrieval_heads": "quick",
     "cot_faithfulness": "quick",
-    "diversity": "quick",
+    "diversity": "standard",
     "locality": "standard",
     "priming": "standard",
 }
 """The full demo's budget per probe, so the whole demo fits 10 minutes on a 2-core CPU: the
 probes of the demo's story (what stuck, what leaked, what it cost, where, what spilled over)
-at the standard budget; the long-context and long-generation probes at quick, which the
-story then names with what that budget cannot show. A probe not listed runs at standard."""
+and the context and diversity probes at the standard budget; the long-context and
+long-generation probes (self-conditioning's histories, retrieval heads' haystacks, chains of
+thought re-read per intervention: several minutes each at standard on a CPU) at quick, which
+the story then names with what that budget cannot show. A probe not listed runs at standard."""
 
 
 def demo_probe_budgets() -> dict[str, str]:
@@ -173,7 +175,7 @@ def story(results: AuditResults) -> list[str]:
     lines += _headline_lines(facts)
     lines.append("What leaked (facts, by how often they were seen):")
     for m in facts.metrics if facts else []:
-        if m.group is not None and not m.headline:
+        if m.group is not None and "exposure" in m.group:
             lines.append(
                 f"  {m.group:>13}: recalled {format_value(m.base, m.unit)} → {format_value(m.tuned, m.unit)} (n={m.n})"
             )

@@ -241,12 +241,21 @@ def _decide(metric: Metric, alpha: float, level: float) -> None:
         return
     metric.verdict = Verdict.inconclusive
     if metric.room:
-        where = "the floor" if metric.room == "floor" else "the ceiling"
-        way = "fall" if metric.room == "floor" else "rise"
-        metric.reason = (
-            f"at {where}: the base value is within the margin of the scale's end, so the audit cannot show "
-            f"it {way} or stay put"
-        )
+        where, way = ("the floor", "fall") if metric.room == "floor" else ("the ceiling", "rise")
+        if blocked and rejects:
+            metric.reason = (
+                f"at {where}: the base value is within the margin of the scale's end, so a {way} cannot be shown"
+            )
+        elif (metric.room == "floor") == (delta > 0) and delta != 0:
+            metric.reason = (
+                f"the interval is too wide to tell this change from none (and at {where} the audit cannot show "
+                f"a {way} or equivalence)"
+            )
+        else:
+            metric.reason = (
+                f"at {where}: the base value is within the margin of the scale's end, so the audit cannot show "
+                f"it {way} or stay put"
+            )
     elif metric.mde is None:
         metric.reason = f"too few items: at n={metric.n} the test cannot reach the corrected level"
     else:
