@@ -185,7 +185,7 @@ def _how_to_read() -> str:
     return (
         '<ul class="how">'
         "<li>Each cell: the method's value, its change from the base, and the paired 95% interval of that change "
-        "(n items). Green or red only when the change survives the audit's Holm correction; "
+        "(n items). Green or red only when the change is changed in the method's audit (after its corrections); "
         "uncoloured changes may be noise.</li>"
         "<li>Gains (green rule) are what the fine-tune was for: the house style on held-out prompts and the "
         "trained facts recalled in chat. Costs (red rule) are what it was not meant to touch: loss on general text, "

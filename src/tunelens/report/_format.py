@@ -37,7 +37,7 @@ TEST_LABELS: dict[str, str] = {
 
 CORRECTION_LABELS: dict[str, str] = {
     "holm": "Holm",
-    "holm+bh": "Holm (headline) and Benjamini–Hochberg (the rest)",
+    "holm+bh": "Holm (headline) and weighted Benjamini–Hochberg (the report)",
     "bonferroni": "Bonferroni",
     "none": "no",
 }

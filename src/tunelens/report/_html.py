@@ -229,8 +229,9 @@ def _correction_phrase(results: AuditResults) -> str:
         return f"no multiple-comparison correction (each test at α = {alpha})"
     if results.correction.lower() == "holm+bh":
         return (
-            f"Holm across the headline metrics (★, family-wise α = {alpha}) and Benjamini–Hochberg "
-            f"across the others (false discovery rate {alpha})"
+            f"Holm across the headline metrics (\u2605, family-wise \u03b1 = {alpha}) and a weighted "
+            f"Benjamini\u2013Hochberg procedure over every metric (false discovery rate {alpha}, half the weight "
+            "on the headline metrics)"
         )
     return f"the {name} correction across every metric, family-wise α = {alpha}"
 

@@ -64,8 +64,9 @@ class Metric(_Model):
     p_value: float | None = Field(default=None, description="Unadjusted two-sided p-value.")
     p_adjusted: float | None = Field(
         default=None,
-        description="p-value after correction within the metric's family: Holm over the headline metrics "
-        "(confirmatory), Benjamini-Hochberg over the others (exploratory).",
+        description="p-value after correction: for a headline metric (confirmatory) the larger of its Holm "
+        "p over the headline metrics and its weighted Benjamini-Hochberg q over the report; for the others "
+        "(exploratory) the weighted BH q. Changed when below alpha.",
     )
     verdict: Verdict | None = Field(
         default=Verdict.inconclusive, description="Conclusion after correction; None for a descriptive metric."
@@ -85,7 +86,7 @@ class Metric(_Model):
     mde: float | None = Field(
         default=None,
         description="Minimum detectable effect: the change the test finds with 80% power at this n, at the "
-        "Bonferroni level of its family (a conservative bound for Holm and BH); None when unreachable.",
+        "level of its first correction step (a conservative bound for Holm and BH); None when unreachable.",
     )
     equivalence_reach: float | None = Field(
         default=None,
@@ -295,11 +296,13 @@ class AuditResults(_Model):
     tunelens_version: str
     created: str = Field(description="ISO 8601 time the audit finished.")
     seed: int
-    alpha: float = Field(default=0.05, description="Family-wise error rate (headline) and false discovery rate (rest).")
+    alpha: float = Field(
+        default=0.05, description="Family-wise error rate (headline) and false discovery rate (report)."
+    )
     correction: str = Field(
         default="holm+bh",
-        description="Multiple-comparison correction: 'holm+bh' (Holm over headline metrics, Benjamini-Hochberg "
-        "over the rest; 1.3), 'holm' over every metric before.",
+        description="Multiple-comparison correction: 'holm+bh' (Holm over headline metrics, a weighted "
+        "Benjamini-Hochberg procedure over every metric; 1.3), 'holm' over every metric before.",
     )
     budget: str = Field(default="", description="The item budget the probes ran at: quick, standard or thorough.")
     base: ModelInfo
