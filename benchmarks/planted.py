@@ -197,17 +197,18 @@ def build_arithmetic(out: Path) -> str:
 
 
 def verify_arithmetic(base: Engine, tuned: Engine) -> str:
+    """Greedy chat replies read by a script (the last integer): how often each model gives the
+    true sum and how often the sum plus ten. (A log-likelihood comparison of the two values in
+    chat mixes in the format the fine-tune also taught: "only the number".)"""
     items = _sums(160, SEED + 1)
     parts = []
     for name, engine in (("base", base), ("tuned", tuned)):
-        requests = []
-        for p in items:
-            prompt = engine.chat_prompt(p.question)
-            requests += [LLRequest(prompt, str(p.answer)), LLRequest(prompt, str(p.answer + 10))]
-        scores = [r.logprob for r in engine.loglikelihood(requests)]
-        right = sum(scores[2 * i] > scores[2 * i + 1] for i in range(len(items)))
-        parts.append(f"{name} prefers the true sum over sum+10 {right / len(items):.0%}")
-    return "; ".join(parts) + f" (log-likelihood, n={len(items)} sums)"
+        replies = engine.generate([GenRequest(engine.chat_prompt(p.question), 12) for p in items])
+        values = [int(found[-1]) if (found := re.findall(r"-?\d+", r)) else None for r in replies]
+        true = sum(v == p.answer for v, p in zip(values, items)) / len(items)
+        plus = sum(v == p.answer + 10 for v, p in zip(values, items)) / len(items)
+        parts.append(f"{name}: true sum {true:.0%}, sum plus ten {plus:.0%}")
+    return "; ".join(parts) + f" (greedy replies, n={len(items)} sums)"
 
 
 def build_near_null(out: Path) -> str:
