@@ -26,8 +26,8 @@ VERDICT_LABELS: dict[Verdict, str] = {
 }
 
 TEST_LABELS: dict[str, str] = {
-    "mcnemar": "exact McNemar",
-    "sign_flip_exact": "exact sign-flip",
+    "mcnemar": "McNemar",
+    "sign_flip_exact": "sign-flip",
     "paired_t": "paired t",
     "permutation": "permutation",
     "paired_bootstrap": "sign-flip (sampled)",

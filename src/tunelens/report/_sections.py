@@ -44,8 +44,9 @@ def anchor(name: str) -> str:
     return "#" + escape(quote(name, safe=""))
 
 
-def label_cell(m: Metric, probe_title: str | None = None) -> str:
-    """The metric's label with its unit (a star for a headline metric), and optionally a link to its probe."""
+def label_cell(m: Metric, probe_title: str | None = None, group: bool = False) -> str:
+    """The metric's label with its unit (a star for a headline metric), and optionally a link to
+    its probe or (``group``) its sub-group on a line of its own."""
     unit = "" if is_percent(m.unit) or not m.unit else f"<small>{escape(m.unit)}</small>"
     if m.headline:
         unit = '<span class="star" title="headline metric (confirmatory family)">★</span>' + unit
@@ -53,6 +54,8 @@ def label_cell(m: Metric, probe_title: str | None = None) -> str:
     if probe_title is not None:
         where = probe_title + (f" \u00b7 {m.group}" if m.group else "")
         link = f'<a class="probe" href="{anchor(m.probe)}">{escape(where)}</a>'
+    if group and m.group and probe_title is None:
+        link = f'<span class="grp">{escape(m.group)}</span>'
     return f'<td class="lbl">{escape(m.label)}{unit}{link}</td>'
 
 
@@ -102,33 +105,29 @@ def table(cls: str, columns: Sequence[tuple[str, str]], rows: Sequence[str]) -> 
 def metrics_table(metrics: list[Metric]) -> str:
     """Every metric of a probe with its paired test and verdict; headline metrics first.
 
-    'Detectable' is the minimum detectable effect (80% power at this n, corrected level);
-    'Equiv. at' the smallest margin this n shows equivalent when nothing changed."""
+    'MDE' is the minimum detectable effect (80% power at this n, corrected level); 'Equiv. at'
+    the smallest margin this n shows equivalent when nothing changed; the unadjusted p is the
+    adjusted p's tooltip."""
     metrics = sorted(metrics, key=lambda m: not m.headline)
     if not metrics:
         return '<p class="muted">This probe reported no metrics.</p>'
-    grouped = any(m.group for m in metrics)
     columns = [
         ("Metric", ""),
-        *([("Group", "")] if grouped else []),
         ("Base", "num"),
         ("Tuned", "num"),
         ("Change", "num"),
         ("95% CI", "num"),
         ("n", "num"),
         ("Test", ""),
-        ("p", "num"),
         ("adj. p", "num"),
         ("Margin", "num"),
-        ("Detectable", "num"),
+        ("MDE", "num"),
         ("Equiv. at", "num"),
         ("Verdict", ""),
     ]
     rows = []
     for m in metrics:
-        cells = [label_cell(m)]
-        if grouped:
-            cells.append(f'<td class="grp">{escape(m.group or "")}</td>')
+        cells = [label_cell(m, group=True)]
         cells += [
             _num(fmt_value(m.base, m.unit)),
             _num(fmt_value(m.tuned, m.unit)),
@@ -136,8 +135,7 @@ def metrics_table(metrics: list[Metric]) -> str:
             _num(fmt_ci(m.ci_low, m.ci_high, m.unit)),
             _num(fmt_count(m.n)),
             f"<td>{escape(TEST_LABELS.get(m.test, m.test))}</td>",
-            _num(fmt_p(m.p_value)),
-            _num(fmt_p(m.p_adjusted)),
+            f'<td class="num" title="unadjusted p = {escape(fmt_p(m.p_value))}">{escape(fmt_p(m.p_adjusted))}</td>',
             _num(fmt_size(m.margin, m.unit) if not is_descriptive(m) else DASH),
             _num(fmt_size(m.mde, m.unit) if not is_descriptive(m) else DASH),
             _num(fmt_size(m.equivalence_reach, m.unit) if not is_descriptive(m) else DASH),

@@ -70,7 +70,9 @@ table.changed td{font-size:14.5px;padding:8px}
 .badge.equivalent{background:var(--neutral-bg);color:var(--neutral);font-weight:500}
 .badge.inconclusive{background:var(--warn-bg);color:var(--warn);font-weight:500}
 .mark.negligible{font-size:11.5px;color:var(--muted);font-style:italic}
-small.why{display:block;font-size:11.5px;color:var(--muted);max-width:34ch;white-space:normal;margin-top:2px}
+small.why{display:block;font-size:11.5px;color:var(--muted);min-width:20ch;max-width:26ch;white-space:normal;margin-top:2px}
+td.lbl span.grp{display:block;font-size:12px;font-weight:400;color:var(--faint)}
+table.metrics td{padding:5px 6px}table.metrics th{padding:6px 6px}
 .star{color:#c08a00;margin-left:.3em;font-size:12px}
 .first h3{font-size:16px;margin:22px 0 6px}.first p.lead{color:var(--muted);font-size:13.5px;margin:0 0 8px}
 .badge.descriptive{background:var(--neutral-bg);color:var(--muted);font-weight:500}

@@ -243,19 +243,11 @@ def _decide(metric: Metric, alpha: float, level: float) -> None:
     if metric.room:
         where, way = ("the floor", "fall") if metric.room == "floor" else ("the ceiling", "rise")
         if blocked and rejects:
-            metric.reason = (
-                f"at {where}: the base value is within the margin of the scale's end, so a {way} cannot be shown"
-            )
+            metric.reason = f"at {where}: too close to the scale's end to show a {way}"
         elif (metric.room == "floor") == (delta > 0) and delta != 0:
-            metric.reason = (
-                f"the interval is too wide to tell this change from none (and at {where} the audit cannot show "
-                f"a {way} or equivalence)"
-            )
+            metric.reason = f"the interval is too wide to tell (at {where}: no {way} or equivalence can be shown)"
         else:
-            metric.reason = (
-                f"at {where}: the base value is within the margin of the scale's end, so the audit cannot show "
-                f"it {way} or stay put"
-            )
+            metric.reason = f"at {where}: too close to the scale's end to show a {way} or equivalence"
     elif metric.mde is None:
         metric.reason = f"too few items: at n={metric.n} the test cannot reach the corrected level"
     else:
