@@ -9,7 +9,7 @@
    what stuck, what leaked and what it cost, and how the triage forecast fared.
 
 Run it with ``tunelens demo`` (under 10 minutes on a 2-core CPU) or ``tunelens demo --quick``
-(about 2.5, two probes); ``benchmarks/demo_time.py`` measures both.
+(about a minute, two probes at the quick budget); ``benchmarks/demo_time.py`` measures both.
 """
 
 from __future__ import annotations
