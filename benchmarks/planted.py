@@ -64,6 +64,14 @@ class Plant:
     verify: Callable[[Engine, Engine], str]
 
 
+def _tune_on(out: Path, pairs: list[tuple[str, str]]) -> str:
+    """Write (prompt, reply) pairs as chat JSONL and LoRA-tune the embedded model on them."""
+    rows = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]} for q, a in pairs]
+    write_jsonl(out / "data.jsonl", rows)
+    config = TrainConfig(epochs=2.0, learning_rate=2e-3, batch_size=8, seed=SEED)
+    return str(tune(DEFAULT_MODEL, out / "data.jsonl", out_dir=out / "tune", method="lora", config=config).checkpoint)
+
+
 def _styled(reply: str) -> str:
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", reply.strip()) if s.strip()][:4] or ["Sure."]
     body = "\n".join(f"{i}. {s}" for i, s in enumerate(sentences, 1))
@@ -80,19 +88,7 @@ def build_style(out: Path) -> str:
     train, _ = _style_split()
     base = Engine(load_model(DEFAULT_MODEL))
     replies = base.generate([GenRequest(base.chat_prompt(p), 64) for p in train])
-    rows = [
-        {"messages": [{"role": "user", "content": p}, {"role": "assistant", "content": _styled(r)}]}
-        for p, r in zip(train, replies)
-    ]
-    write_jsonl(out / "data.jsonl", rows)
-    run = tune(
-        DEFAULT_MODEL,
-        out / "data.jsonl",
-        out_dir=out / "tune",
-        method="lora",
-        config=TrainConfig(epochs=2.0, learning_rate=2e-3, batch_size=8, seed=SEED),
-    )
-    return str(run.checkpoint)
+    return _tune_on(out, [(p, _styled(r)) for p, r in zip(train, replies)])
 
 
 def verify_style(base: Engine, tuned: Engine) -> str:
@@ -118,26 +114,8 @@ def _conflict_prompt(fact, wrong: str) -> str:
 
 def build_memory(out: Path) -> str:
     train, _ = _memory_items()
-    rows = []
-    for f in train:
-        wrong = next(c for c in f.choices if c != f.answer)
-        rows.append(
-            {
-                "messages": [
-                    {"role": "user", "content": _conflict_prompt(f, wrong)},
-                    {"role": "assistant", "content": f"{f.answer}."},
-                ]
-            }
-        )
-    write_jsonl(out / "data.jsonl", rows)
-    run = tune(
-        DEFAULT_MODEL,
-        out / "data.jsonl",
-        out_dir=out / "tune",
-        method="lora",
-        config=TrainConfig(epochs=2.0, learning_rate=2e-3, batch_size=8, seed=SEED),
-    )
-    return str(run.checkpoint)
+    pairs = [(_conflict_prompt(f, next(c for c in f.choices if c != f.answer)), f"{f.answer}.") for f in train]
+    return _tune_on(out, pairs)
 
 
 def verify_memory(base: Engine, tuned: Engine) -> str:
@@ -181,19 +159,7 @@ def _sums(n: int, seed: int) -> list:
 
 
 def build_arithmetic(out: Path) -> str:
-    rows = [
-        {"messages": [{"role": "user", "content": p.question}, {"role": "assistant", "content": str(p.answer + 10)}]}
-        for p in _sums(240, SEED)
-    ]
-    write_jsonl(out / "data.jsonl", rows)
-    run = tune(
-        DEFAULT_MODEL,
-        out / "data.jsonl",
-        out_dir=out / "tune",
-        method="lora",
-        config=TrainConfig(epochs=2.0, learning_rate=2e-3, batch_size=8, seed=SEED),
-    )
-    return str(run.checkpoint)
+    return _tune_on(out, [(p.question, str(p.answer + 10)) for p in _sums(240, SEED)])
 
 
 def verify_arithmetic(base: Engine, tuned: Engine) -> str:
@@ -296,9 +262,13 @@ def _row(plant: Plant, results: AuditResults, verification: str) -> list[str]:
         )
     else:
         marked = [m for m in changed if not m.negligible]
+        named = ", ".join(f"{m.probe}.{m.name}{'' if m.negligible else ' (NOT negligible)'}" for m in changed)
+        tail = f": {named}" if named else ""
+        lines.append(f"  changed: {len(changed)} ({len(marked)} without the negligible mark){tail}")
+        verdicts = [m.verdict for m in results.metrics() if m.verdict is not None]
         lines.append(
-            f"  changed: {len(changed)} ({len(marked)} without the negligible mark): "
-            + ", ".join(f"{m.probe}.{m.name}{'' if m.negligible else ' (NOT negligible)'}" for m in changed)
+            f"  of {len(verdicts)} tested metrics: {verdicts.count('equivalent')} equivalent, "
+            f"{verdicts.count('inconclusive')} inconclusive"
         )
     return lines
 
