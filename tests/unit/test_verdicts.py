@@ -205,3 +205,32 @@ def test_legacy_results_read_with_the_new_verdicts() -> None:
     desc = Metric.model_validate({**old, "verdict": "insufficient", "test": "descriptive"})
     assert desc.verdict is None
     assert AuditResults.model_fields["schema_version"].default == "1.3"
+
+
+def test_the_report_names_headline_metrics_a_quick_budget_cannot_settle() -> None:
+    from tunelens.probes import PROBES
+    from tunelens.report import render_html
+    from tunelens.results import ModelInfo, ProbeResult
+
+    m_head = sum(len(spec.headline) for spec in PROBES.values())
+    quick_unreachable = [
+        (spec.name, d.name)
+        for spec in PROBES.values()
+        for d in spec.headline
+        if 2 * 0.5 ** d.items(spec.config_for("quick")) * 2 * m_head >= 0.05
+    ]
+    assert quick_unreachable  # a handful of items cannot reach changed under the full correction
+    # Eight items, every one lost: at the corrected level of 16 headline metrics the test cannot reach it.
+    thin = _metric([True] * 8, [False] * 8, binary=True, unit="rate", headline=True, name="thin")
+    others = [
+        _metric([True] * 60, [True] * 60, binary=True, unit="rate", headline=True, name=f"h{i}") for i in range(15)
+    ]
+    apply_verdicts([thin, *others])
+    assert thin.verdict == Verdict.inconclusive and thin.mde is None and thin.reason.startswith("too few items")
+    info = ModelInfo(ref="a", kind="directory", n_params=1, n_layers=1, n_heads=1, dtype="f", tokenizer_fingerprint="x")
+    results = AuditResults(
+        tunelens_version="0", created="now", seed=0, base=info, tuned=info, budget="quick",
+        probes=[ProbeResult(name="p", title="P", metrics=[thin, *others])],
+    )  # fmt: skip
+    html = render_html(results)
+    assert "cannot reach a verdict of changed at the quick budget" in html and "thin" in html

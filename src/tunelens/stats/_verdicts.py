@@ -240,16 +240,18 @@ def _decide(metric: Metric, alpha: float, level: float) -> None:
         metric.verdict = Verdict.equivalent
         return
     metric.verdict = Verdict.inconclusive
-    if metric.room:
-        where, way = ("the floor", "fall") if metric.room == "floor" else ("the ceiling", "rise")
+    where, way = ("the floor", "fall") if metric.room == "floor" else ("the ceiling", "rise")
+    if metric.mde is None:
+        metric.reason = f"too few items: at n={metric.n} the test cannot reach the corrected level"
+        if metric.room:
+            metric.reason += f" (and at {where} no {way} or equivalence can be shown)"
+    elif metric.room:
         if blocked and rejects:
             metric.reason = f"at {where}: too close to the scale's end to show a {way}"
         elif (metric.room == "floor") == (delta > 0) and delta != 0:
             metric.reason = f"the interval is too wide to tell (at {where}: no {way} or equivalence can be shown)"
         else:
             metric.reason = f"at {where}: too close to the scale's end to show a {way} or equivalence"
-    elif metric.mde is None:
-        metric.reason = f"too few items: at n={metric.n} the test cannot reach the corrected level"
     else:
         metric.reason = "the interval is too wide to tell a change from none"
     metric.n_needed = _items_needed(metric, level)
