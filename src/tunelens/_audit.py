@@ -153,8 +153,8 @@ def _budget_counts(spec: ProbeSpec, result: ProbeResult) -> None:
     would settle an inconclusive verdict."""
     for metric in result.metrics:
         decl = spec.declaration(metric.name)
-        if decl is not None and decl.items is not None:
-            metric.n_at_budget = {b: int(decl.items(spec.config_for(b))) for b in BUDGETS}
+        if decl is not None:
+            metric.n_at_budget = spec.items_at_budgets(decl)
 
 
 def _finish(results: AuditResults, started: float) -> None:

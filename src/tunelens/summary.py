@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tunelens.results import AuditResults, Metric, Verdict
-
-PERCENT_UNITS = ("accuracy", "rate", "rate difference")
+from tunelens.results import PERCENT_UNITS, AuditResults, Metric, Verdict
 
 
 def format_value(value: float | None, unit: str) -> str:

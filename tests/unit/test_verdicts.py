@@ -20,6 +20,12 @@ from tunelens.stats._calibration import null_audits
 from tunelens.stats._verdicts import correct, declare
 
 
+def _reachable(n: int, m_head: int) -> bool:
+    """Whether n paired items can reach 'changed' among m_head headline metrics: the smallest exact
+    p (McNemar or sign-flip, 2 / 2^n) through Holm and the weighted BH's half share clears alpha."""
+    return 2 * 0.5**n * 2 * m_head < 0.05
+
+
 def _metric(base, tuned, *, binary: bool, unit: str, headline: bool = False, name: str = "m", probe: str = "p"):
     m = make_metric(probe, name, name, base, tuned, binary=binary, unit=unit)
     declare(m, None)
@@ -114,9 +120,7 @@ def test_headline_is_reachable_at_the_standard_budget_with_every_declared_headli
         assert decl.items is not None, f"{spec.name}.{decl.name} declares no item count"
         for budget in ("standard", "thorough"):
             n = decl.items(spec.config_for(budget))
-            # The smallest exact p of n paired items (McNemar or the exact sign-flip), corrected over the family
-            # and through the weighted BH's half share: it must clear alpha.
-            assert 2 * 0.5**n * 2 * m_head < 0.05, f"{spec.name}.{decl.name} cannot reach changed at {budget} (n={n})"
+            assert _reachable(n, m_head), f"{spec.name}.{decl.name} cannot reach changed at {budget} (n={n})"
 
 
 def test_stated_power_matches_simulated_power() -> None:
@@ -217,7 +221,7 @@ def test_the_report_names_headline_metrics_a_quick_budget_cannot_settle() -> Non
         (spec.name, d.name)
         for spec in PROBES.values()
         for d in spec.headline
-        if 2 * 0.5 ** d.items(spec.config_for("quick")) * 2 * m_head >= 0.05
+        if not _reachable(d.items(spec.config_for("quick")), m_head)
     ]
     assert quick_unreachable  # a handful of items cannot reach changed under the full correction
     # Eight items, every one lost: at the corrected level of 16 headline metrics the test cannot reach it.

@@ -76,6 +76,12 @@ class ProbeSpec:
     def declaration(self, metric: str) -> MetricDecl | None:
         return find_declaration(self.metrics, metric)
 
+    def items_at_budgets(self, decl: MetricDecl) -> dict[str, int]:
+        """The paired items ``decl`` gets at each budget, in BUDGETS order ({} without a count)."""
+        if decl.items is None:
+            return {}
+        return {b: int(decl.items(self.config_for(b))) for b in BUDGETS}
+
 
 PROBES: dict[str, ProbeSpec] = {}
 
@@ -131,8 +137,8 @@ def headline_counts() -> list[tuple[str, str, dict[str, int]]]:
     rows = []
     for spec in PROBES.values():
         for decl in spec.headline:
-            if decl.items is not None and not decl.descriptive:
-                rows.append((spec.name, decl.name, {b: int(decl.items(spec.config_for(b))) for b in BUDGETS}))
+            if decl.items is not None:
+                rows.append((spec.name, decl.name, spec.items_at_budgets(decl)))
     return rows
 
 

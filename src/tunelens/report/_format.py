@@ -10,14 +10,11 @@ import math
 from datetime import datetime, timezone
 from typing import TypeGuard
 
-from tunelens.results import Metric, Verdict
+from tunelens.results import PERCENT_UNITS, Metric, Verdict
 
 DASH = "\u2014"
 MINUS = "\u2212"
 
-# Units whose values are fractions in [0, 1], shown as percentages and whose
-# deltas are shown in percentage points.
-PERCENT_UNITS = frozenset({"accuracy", "rate", "rate difference"})
 
 VERDICT_LABELS: dict[Verdict, str] = {
     Verdict.changed: "changed",

@@ -159,13 +159,11 @@ def _equivalent_table(results: AuditResults, same: list[Metric]) -> str:
 
 
 def settling_budget(m: Metric) -> str | None:
-    """The smallest budget whose item count for ``m`` reaches the items it needs, if any."""
+    """The smallest budget whose item count for ``m`` reaches the items it needs, if any
+    (``n_at_budget`` lists the budgets smallest first)."""
     if m.n_needed is None:
         return None
-    for budget in ("quick", "standard", "thorough"):
-        if m.n_at_budget.get(budget, 0) >= m.n_needed:
-            return budget
-    return None
+    return next((budget for budget, n in m.n_at_budget.items() if n >= m.n_needed), None)
 
 
 def _what_would_tell(m: Metric, seconds: float) -> str:

@@ -34,6 +34,9 @@ DEFAULT_MARGINS: dict[str, float] = {
 }
 """The margin of practical equivalence of a unit, when a declaration sets none."""
 
+PERCENT_UNITS = frozenset({"accuracy", "rate", "rate difference"})
+"""Units whose values are fractions, shown as percentages (changes in percentage points)."""
+
 BOUNDED_UNITS: dict[str, tuple[float, float]] = {
     "rate": (0.0, 1.0),
     "accuracy": (0.0, 1.0),

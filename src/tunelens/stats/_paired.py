@@ -31,7 +31,7 @@ MIN_ITEMS = 8
 """Fewer paired items than this and a metric is inconclusive ("too few items")."""
 
 N_RESAMPLES = 2000
-"""Bootstrap draws for an interval (percentiles at 2.5% and 5% are stable at this count)."""
+"""Bootstrap draws for the interval of a ratio (percentiles at 2.5% and 5% are stable at this count)."""
 
 EXACT_MAX = 16
 """Largest count of non-zero differences whose sign-flip distribution is enumerated (65,536 patterns)."""
@@ -60,17 +60,6 @@ class PairedComparison:
     tuned_values: tuple[float, ...] | None = None
 
 
-def bootstrap_intervals(
-    diffs: np.ndarray, seed: int, n_resamples: int = N_RESAMPLES
-) -> tuple[float, float, float, float]:
-    """(95% low, 95% high, 90% low, 90% high) of the mean difference, from one set of draws."""
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(diffs), size=(n_resamples, len(diffs)))
-    means = diffs[idx].mean(axis=1)
-    lo95, lo90, hi90, hi95 = np.quantile(means, [0.025, 0.05, 0.95, 0.975])
-    return float(lo95), float(hi95), float(lo90), float(hi90)
-
-
 def t_intervals(diffs: np.ndarray) -> tuple[float, float, float, float]:
     """(95% low, 95% high, 90% low, 90% high) of the mean difference: mean ± t * sd / sqrt(n)."""
     n = len(diffs)
@@ -91,8 +80,8 @@ def agresti_min_intervals(base: np.ndarray, tuned: np.ndarray) -> tuple[float, f
     delta = (c - b) / n
     se = math.sqrt(max(0.0, (b + c) - (c - b) ** 2 / n)) / n
     z95, z90 = float(sps.norm.ppf(0.975)), float(sps.norm.ppf(0.95))
-    clip = lambda x: max(-1.0, min(1.0, x))  # noqa: E731
-    return clip(delta - z95 * se), clip(delta + z95 * se), clip(delta - z90 * se), clip(delta + z90 * se)
+    lo95, hi95, lo90, hi90 = (float(np.clip(delta + k * se, -1.0, 1.0)) for k in (-z95, z95, -z90, z90))
+    return lo95, hi95, lo90, hi90
 
 
 def mcnemar_exact(base: Sequence[bool], tuned: Sequence[bool]) -> float:
@@ -104,8 +93,9 @@ def mcnemar_exact(base: Sequence[bool], tuned: Sequence[bool]) -> float:
     return float(sps.binomtest(min(b, c), b + c, 0.5).pvalue)
 
 
-def mcnemar_min_p(n: int) -> float:
-    """The smallest exact McNemar p over n pairs: all n discordant, all one way."""
+def exact_min_p(n: int) -> float:
+    """The smallest two-sided p of an exact test over n pairs: exact McNemar with all n
+    discordant one way, or the sign-flip test with all n differences of one sign (2 / 2^n)."""
     return min(1.0, 2.0 * 0.5**n) if n > 0 else 1.0
 
 
@@ -127,7 +117,7 @@ def sign_flip_exact(diffs: np.ndarray) -> float:
     return float(np.mean(null >= abs(d.sum()) - 1e-9 * max(1.0, float(np.abs(d).sum()))))
 
 
-def sign_flip_p(diffs: np.ndarray, seed: int = 0) -> float:
+def sign_flip_p(diffs: np.ndarray) -> float:
     """p-value of a zero mean paired difference: exact sign-flip for few non-zero
     differences, the paired t-test beyond (its p can be as small as the data warrant)."""
     d = np.asarray(diffs, dtype=float)
@@ -147,7 +137,7 @@ def continuous_test(n_nonzero: int) -> str:
 
 def continuous_min_p(n: int) -> float:
     """The smallest p the continuous test can give over n items (the t-test: no floor)."""
-    return min(1.0, 2.0 * 0.5**n) if n <= EXACT_MAX else 0.0
+    return exact_min_p(n) if n <= EXACT_MAX else 0.0
 
 
 def _values(x: np.ndarray) -> tuple[float, ...]:
@@ -155,7 +145,9 @@ def _values(x: np.ndarray) -> tuple[float, ...]:
 
 
 def compare_binary(base: Sequence[bool], tuned: Sequence[bool], seed: int = 0) -> PairedComparison:
-    """Compare paired right/wrong outcomes: accuracies, delta, Agresti-Min intervals, exact McNemar p."""
+    """Compare paired right/wrong outcomes: accuracies, delta, Agresti-Min intervals, exact McNemar p.
+
+    ``seed`` no longer matters (nothing is sampled); it stays so the probes' calls keep working."""
     if len(base) != len(tuned):
         raise ValueError(f"paired outcomes differ in length: {len(base)} vs {len(tuned)}")
     n = len(base)
@@ -177,7 +169,7 @@ def compare_binary(base: Sequence[bool], tuned: Sequence[bool], seed: int = 0) -
         lo90,
         hi90,
         float(diffs.std(ddof=1)) if n > 1 else 0.0,
-        mcnemar_min_p(n),
+        exact_min_p(n),
         _values(b),
         _values(t),
     )
@@ -185,7 +177,8 @@ def compare_binary(base: Sequence[bool], tuned: Sequence[bool], seed: int = 0) -
 
 def compare_continuous(base: Sequence[float], tuned: Sequence[float], seed: int = 0) -> PairedComparison:
     """Compare paired per-item scores: means, delta, t intervals, and the sign-flip test
-    (exact) or the paired t-test, by the count of non-zero differences."""
+    (exact) or the paired t-test, by the count of non-zero differences. ``seed`` as in
+    :func:`compare_binary`."""
     if len(base) != len(tuned):
         raise ValueError(f"paired scores differ in length: {len(base)} vs {len(tuned)}")
     b = np.asarray(base, dtype=float)
@@ -206,7 +199,7 @@ def compare_continuous(base: Sequence[float], tuned: Sequence[float], seed: int 
         hi,
         n,
         continuous_test(nonzero),
-        sign_flip_p(diffs, seed),
+        sign_flip_p(diffs),
         lo90,
         hi90,
         float(diffs.std(ddof=1)) if n > 1 else 0.0,

@@ -148,35 +148,26 @@ def mcnemar_min_discordant(level: float) -> int:
     return max(1, math.ceil(math.log2(2.0 / level))) if level > 0 else 10**9
 
 
-def minimum_detectable_effect(metric: Metric, level: float, n: int | None = None) -> float | None:
-    """The change the metric's test finds with 80% power at ``level`` over n items (default
-    its own n); None when the test cannot reach the level at that n or no spread is known."""
-    n = metric.n if n is None else n
+def minimum_detectable_effect(metric: Metric, level: float) -> float | None:
+    """The change the metric's test finds with 80% power at ``level`` over its n items; None
+    when the test cannot reach the level at that n or no spread is known."""
+    n = metric.n
     if n <= 0:
         return None
-    if metric.test == "mcnemar":
-        k = mcnemar_min_discordant(level)
-        if n < k:
-            return None
-        floor = k / n
-    elif metric.test in ("sign_flip_exact", "paired_t"):
-        if n <= 16 and 2.0 * 0.5**n >= level:
-            return None
-        floor = 0.0
-    elif metric.min_p is not None and metric.min_p >= level:
-        return None
-    else:
-        floor = 0.0
+    if metric.min_p is not None and metric.min_p >= level:
+        return None  # even the most extreme outcome at this n cannot reach the level
+    # Exact McNemar needs this many discordant pairs, all one way, so the effect is at least k / n.
+    floor = mcnemar_min_discordant(level) / n if metric.test == "mcnemar" else 0.0
     sd = _sd(metric)
     if sd is None:
         return floor or None
     return max(floor, (z_quantile(1 - level / 2) + z_quantile(POWER)) * sd / math.sqrt(n))
 
 
-def equivalence_reach(metric: Metric, n: int | None = None) -> float | None:
+def equivalence_reach(metric: Metric) -> float | None:
     """The smallest margin n items show equivalent with 80% power when nothing changed:
     both one-sided tests at 5% (the 90% interval) must clear it."""
-    n = metric.n if n is None else n
+    n = metric.n
     sd = _sd(metric)
     if sd is None or n <= 0:
         return None
