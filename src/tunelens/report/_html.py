@@ -242,7 +242,10 @@ def _budget_warning(results: AuditResults, metrics: list[Metric]) -> str:
     if not stuck:
         return ""
     names = ", ".join(m.label for m in stuck)
-    budget = f" at the {results.budget} budget" if results.budget else ""
+    ran_at = {p.name: p.budget or results.budget for p in results.probes}
+    budgets = sorted({ran_at.get(m.probe, results.budget) for m in stuck} - {""})
+    plural = "s" if len(budgets) > 1 else ""
+    budget = f" at the {' and '.join(budgets)} budget{plural} their probes ran at" if budgets else ""
     return (
         f'<p class="nothing">{_plural(len(stuck), "headline metric")} cannot reach a verdict of changed{budget} '
         f"under the correction: {escape(names)}. A larger --budget gives them the items they need.</p>"
