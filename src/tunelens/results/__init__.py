@@ -13,6 +13,7 @@ from tunelens.results._schema import (
     Plot,
     ProbeResult,
     Series,
+    Table,
     TrainingInfo,
     Verdict,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Plot",
     "ProbeResult",
     "Series",
+    "Table",
     "TrainingInfo",
     "Verdict",
     "load_results",

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 class Verdict(str, Enum):
@@ -195,6 +195,17 @@ class Plot(_Model):
         return cls.grid(id, title, labels, heads, rows, x_label="head", y_label="layer", caption=caption)
 
 
+class Table(_Model):
+    """A table of text a probe shows as is (schema 1.4): e.g. the tokens whose probability rose most,
+    each with contexts."""
+
+    id: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = Field(description="One list of cells per row, as many as columns.")
+    caption: str = ""
+
+
 class ProbeResult(_Model):
     """Everything one probe measured on the pair."""
 
@@ -209,6 +220,7 @@ class ProbeResult(_Model):
     metrics: list[Metric] = Field(default_factory=list)
     items: list[ItemRecord] = Field(default_factory=list)
     plots: list[Plot] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list, description="Tables of text shown as they are (1.4).")
     notes: list[str] = Field(default_factory=list, description="Caveats a reader must see.")
     seconds: float = 0.0
 
@@ -248,6 +260,18 @@ class TrainingInfo(_Model):
         default_factory=dict,
         description="The recipe's options (LoRA rank, SVF targets, ...) and those that compose with it "
         "(ignore_k, isolate_from, isolate_top, mix_general) with what they did; empty before schema 1.1.",
+    )
+    max_length: int | None = Field(default=None, description="Token limit per example (1.4; None before).")
+    n_truncated: int = Field(
+        default=0, description="Examples cut to max_length (their reply's end not trained); 0 before 1.4."
+    )
+    n_dropped: int = Field(
+        default=0, description="Examples left out: no reply token within max_length, or none at all; 0 before 1.4."
+    )
+    heldout: list[str] = Field(
+        default_factory=list,
+        description="User prompts held out of training by `tunelens tune --heldout R` (1.4), for the audit's "
+        "derived task spec.",
     )
 
 
