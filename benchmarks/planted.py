@@ -79,7 +79,7 @@ def _styled(reply: str) -> str:
 
 
 def _style_split() -> tuple[list[str], list[str]]:
-    prompts = [p.prompt for p in open_prompts()]
+    prompts = [p.text for p in open_prompts()]
     random.Random(SEED).shuffle(prompts)
     return prompts[:96], prompts[-60:]
 
@@ -95,10 +95,11 @@ def verify_style(base: Engine, tuned: Engine) -> str:
     _, held = _style_split()
     parts = []
     for name, engine in (("base", base), ("tuned", tuned)):
-        replies = engine.generate([GenRequest(engine.chat_prompt(p), 96) for p in held])
+        replies = engine.generate([GenRequest(engine.chat_prompt(p), 160) for p in held])
         greet = sum(r.strip().startswith("Hi there") for r in replies) / len(replies)
         listed = sum(bool(re.search(r"^\s*1\.\s", r, re.M)) for r in replies) / len(replies)
-        parts.append(f"{name}: greeting {greet:.0%}, numbered list {listed:.0%}")
+        signed = sum(r.rstrip().endswith("The Help Desk") for r in replies) / len(replies)
+        parts.append(f"{name}: greeting {greet:.0%}, numbered list {listed:.0%}, sign-off {signed:.0%}")
     return "; ".join(parts) + f" (n={len(held)} held-out prompts)"
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from tunelens.report import discoveries, discovery_sentence
 from tunelens.results import PERCENT_UNITS, AuditResults, Metric, Verdict
+
+DISCOVERIES = 4
+"""Behaviour discoveries that open the summary (what the tuned model now does)."""
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -61,15 +65,20 @@ def summarise(results: AuditResults, limit: int = 8) -> list[str]:
     """The changed metrics (headline first, strongest evidence first), then how many metrics
     the audit shows unchanged and how many it could not tell; or a plain statement that none changed."""
     metrics = results.metrics()
-    changed = [m for m in metrics if m.verdict == Verdict.changed]
+    found = discoveries(results)
+    lines = [f"Now: {discovery_sentence(m)}" for m in found[:DISCOVERIES]]
+    if len(found) > DISCOVERIES:
+        lines.append(f"… and {len(found) - DISCOVERIES} more changes of the replies to ordinary prompts below.")
+    shown = {id(m) for m in found}
+    changed = [m for m in metrics if m.verdict == Verdict.changed and id(m) not in shown]
     changed.sort(key=lambda m: (m.negligible, not m.headline, m.p_adjusted if m.p_adjusted is not None else 1.0))
-    lines = [describe(m) + (" — negligible (inside its margin)" if m.negligible else "") for m in changed[:limit]]
+    lines += [describe(m) + (" — negligible (inside its margin)" if m.negligible else "") for m in changed[:limit]]
     if len(changed) > limit:
         lines.append(f"… and {len(changed) - limit} more changed metrics below.")
     tested = [m for m in metrics if m.verdict is not None]
     same = sum(1 for m in tested if m.verdict == Verdict.equivalent)
     unsure = [m for m in tested if m.verdict == Verdict.inconclusive]
-    if not changed:
+    if not changed and not found:
         lines.append(f"No change shown on any of the {len(tested)} tested metrics (corrected, α={results.alpha}).")
     if tested:
         headline_unsure = sum(1 for m in unsure if m.headline)

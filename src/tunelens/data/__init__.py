@@ -3,15 +3,18 @@
 Built-in sets (world facts, general text, arithmetic, word problems, instruction
 following, open prompts) are generated offline and deterministically from a seed, so
 before/after comparisons always score the same items.  The support-desk module builds the
-demo's training set and its ``TaskSpec``; the JSONL helpers read user data
-with errors that point at the offending line.
+demo's training set and its ``TaskSpec``; the JSONL helpers read user data (training data
+also as a Hugging Face dataset on disk, in the common record forms, see ``FORMS``) with errors
+that point at the offending line.
 """
 
 from ._arithmetic import ARITHMETIC_KINDS, ArithmeticItem, arithmetic_items, last_integer, parse_integer
+from ._everyday_prompts import EVERYDAY_POOL_SIZE, EVERYDAY_PROMPTS, EverydayPrompt, everyday_prompts
 from ._facts import FACT_CATEGORIES, FactItem, fact_pool_sizes, world_facts, world_facts_count
 from ._general_text import all_general_chunks, general_text_chunks
 from ._instructions import INSTRUCTION_KINDS, InstructionItem, check_instruction, instruction_items
 from ._jsonl import (
+    FORMS,
     DataError,
     SuiteItem,
     TrainingRecord,
@@ -37,12 +40,16 @@ from ._word_problems import WordProblem, word_problems
 
 __all__ = [
     "ARITHMETIC_KINDS",
+    "EVERYDAY_POOL_SIZE",
+    "EVERYDAY_PROMPTS",
     "EXPOSURE_LEVELS",
     "FACT_CATEGORIES",
+    "FORMS",
     "INSTRUCTION_KINDS",
     "OPEN_PROMPTS",
     "ArithmeticItem",
     "DataError",
+    "EverydayPrompt",
     "FactItem",
     "FactChange",
     "FactSpec",
@@ -58,6 +65,7 @@ __all__ = [
     "arithmetic_items",
     "changed_facts",
     "check_instruction",
+    "everyday_prompts",
     "fact_pool_sizes",
     "general_text_chunks",
     "instruction_items",

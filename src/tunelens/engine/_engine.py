@@ -64,20 +64,24 @@ class Engine:
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
 
     # ----------------------------------------------------------------- text helpers
-    def chat_prompt(self, user: str, system: str | None = None) -> str:
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def chat_prompt(self, user: str, system: str | None = None, template: bool = True) -> str:
         """The prompt text a chat model sees for one user turn, ready for the assistant."""
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
-        return self.chat_messages(messages)
+        return self.chat_messages(messages, template=template)
 
-    def chat_messages(self, messages: Sequence[dict[str, str]]) -> str:
+    def chat_messages(self, messages: Sequence[dict[str, str]], template: bool = True) -> str:
         """A chat as prompt text, ready for the assistant's reply: the tokenizer's chat template
-        when it has one, else plain "User:/Assistant:" lines. Every chat prompt a probe builds
-        goes through here, so a prompt channel (retrieval) sees it first."""
+        when it has one (and ``template`` is true), else plain "User:/Assistant:" lines. Every
+        chat prompt a probe builds goes through here, so a prompt channel (retrieval) sees it first."""
         rewrite = self.loaded.rewrite_messages
         chat = [dict(m) for m in messages]
         if rewrite is not None:
             chat = rewrite(chat)
-        if getattr(self.tokenizer, "chat_template", None):
+        if template and self.has_chat_template:
             return str(self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
         lines: list[str] = []
         for m in chat:

@@ -15,6 +15,7 @@ from tunelens.probes._registry import (
     headline_counts,
     probe,
 )
+from tunelens.probes import behaviour  # noqa: F401
 from tunelens.probes import forgetting  # noqa: F401
 from tunelens.probes import facts_vs_patterns  # noqa: F401
 from tunelens.probes import context  # noqa: F401

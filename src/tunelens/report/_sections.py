@@ -33,7 +33,7 @@ from tunelens.report._format import (
     verdict_of,
 )
 from tunelens.report._svg import render_plot
-from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series, TrainingInfo, Verdict
+from tunelens.results import ItemRecord, Metric, Plot, ProbeResult, Series, Table, TrainingInfo, Verdict
 
 MAX_ITEMS = 200  # items shown per probe; the rest stay in results.json
 MAX_CONFIG_CHARS = 300
@@ -145,6 +145,17 @@ def metrics_table(metrics: list[Metric]) -> str:
     return table("metrics", columns, rows)
 
 
+def text_table(t: Table) -> str:
+    """A probe's table of text, cells as they are."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in t.columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in t.rows)
+    caption = f'<p class="caption">{escape(t.caption)}</p>' if t.caption else ""
+    return (
+        f'<h3 id="{escape(t.id)}">{escape(t.title)}</h3><div class="scroll"><table class="text">'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{caption}"
+    )
+
+
 def figure(plot: Plot, owner: str) -> str:
     """One plot with its title and caption; its id is prefixed by its owner's so ids stay unique."""
     caption = f"<figcaption>{escape(plot.caption)}</figcaption>" if plot.caption else ""
@@ -247,13 +258,14 @@ def probe_section(probe: ProbeResult) -> str:
         lis = "".join(f"<li>{escape(n)}</li>" for n in probe.notes)
         notes = f'<div class="notes" role="note"><b>\u26a0 Read with care</b><ul>{lis}</ul></div>'
     figures = "".join(figure(p, probe.name) for p in probe.plots)
+    tables = "".join(text_table(t) for t in probe.tables)
     plots = f'<h3>Plots</h3><div class="plots">{figures}</div>' if figures else ""
     return (
         f'<section class="probe" id="{escape(probe.name)}">'
         f'<div class="probe-head"><h2>{escape(probe.title)} <code>{escape(probe.name)}</code></h2>'
         f'<span class="meta">{escape(status)}</span></div>'
         f'<p class="desc">{escape(probe.description)}</p>{notes}'
-        f"<h3>Metrics</h3>{metrics_table(probe.metrics)}{plots}{items_details(probe.items)}{_config(probe.config)}"
+        f"<h3>Metrics</h3>{metrics_table(probe.metrics)}{tables}{plots}{items_details(probe.items)}{_config(probe.config)}"
         "</section>"
     )
 
@@ -276,6 +288,17 @@ def training_section(training: TrainingInfo, base_params: int) -> str:
     chosen = [f"{k}={v}" for k, v in training.method_options.items() if v not in (None, False, 0)]
     if chosen:
         facts.insert(1, ("Method options", ", ".join(chosen)))
+    limit = f"{fmt_count(training.max_length)} tokens" if training.max_length is not None else "the token limit"
+    data = [("Token limit", f"{limit} per example")] if training.max_length is not None else []
+    if n := training.n_truncated:
+        cut = f"cut to {limit}: the end of the reply was not trained"
+        data.append(("Truncated", f"{fmt_count(n)} example{'s' * (n != 1)}, {cut}"))
+    if n := training.n_dropped:
+        data.append(("Left out", f"{fmt_count(n)} example{'s' * (n != 1)}, not trained: no reply token within {limit}"))
+    if n := len(training.heldout):
+        data.append(("Held out", f"{fmt_count(n)} prompt{'s' * (n != 1)}, not trained (listed in training.json)"))
+    at = next(i for i, (k, _) in enumerate(facts) if k == "Examples") + 1
+    facts[at:at] = data
     dl = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in facts)
     curve = ""
     if training.loss_curve:

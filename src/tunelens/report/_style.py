@@ -37,6 +37,11 @@ section{background:var(--card);border:1px solid var(--line);border-radius:10px;p
 section#tl-contents{padding:14px 26px}
 section>h2{font-size:21px;margin-bottom:10px}
 .first{border-top:4px solid var(--accent)}
+.discoveries{border-left:4px solid var(--accent,#2b6cb0);background:#f5f8fc;padding:8px 14px;margin:0 0 16px}
+.discoveries h3{margin:4px 0 4px}.discoveries ul{margin:4px 0 6px;padding-left:1.2em;font-size:15.5px}
+.discoveries li{margin:3px 0}
+div.scroll{overflow-x:auto}table.text td{font-size:13px;vertical-align:top;white-space:pre-wrap}
+p.caption{color:var(--muted);font-size:13px;margin:4px 0 12px}
 .summary{margin:0 0 16px;padding-left:1.2em;font-size:16.5px}
 .summary li{margin:3px 0}.summary li:first-child{font-weight:600}
 .counts{display:flex;gap:12px;flex-wrap:wrap;margin:0 0 16px}

@@ -30,6 +30,7 @@ DEFAULT_MARGINS: dict[str, float] = {
     "bits": 0.15,  # an entropy
     "layer": 1.0,
     "tokens": 10.0,
+    "words": 10.0,  # a reply ten words longer or shorter on average
     "ratio": 0.1,
 }
 """The margin of practical equivalence of a unit, when a declaration sets none."""

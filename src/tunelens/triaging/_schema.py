@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TRIAGE_SCHEMA_VERSION = "1.0"
+TRIAGE_SCHEMA_VERSION = "1.1"
 
 Forecast = Literal["likely_recalled", "may_leak", "will_leak"]
 FactKind = Literal[
@@ -46,6 +46,8 @@ class PatternFeature(_Model):
         "structure",
         "length",
         "tone",
+        "stance",
+        "language",
         "system_prompt",
     ]
     label: str = Field(description="What the feature is, in words.")
@@ -53,6 +55,11 @@ class PatternFeature(_Model):
     count: int = Field(description="Examples that have the feature.")
     share: float = Field(description="count / number of examples.")
     lines: list[int] = Field(description="Line numbers of the first examples that have it (at most 10).")
+    regex: str = Field(
+        default="",
+        description="A regex (re.search, multiline) that reproduces the feature on any reply, for a task spec; "
+        "'' where none can (prose, a language).",
+    )
     train: bool = Field(description="Recommended to train: it recurs in at least TRAIN_SHARE of examples.")
 
 

@@ -9,34 +9,16 @@ from __future__ import annotations
 
 import re
 
-STOPWORDS = frozenset(
-    """
-    a about above after again against all also am an and any are aren't as at be because been before being
-    below between both but by can can't cannot could did do does doing don't down during each either else
-    ever every few for from further had has have having he her here hers him his how i if in into is isn't
-    it it's its itself just let me more most much must my no nor not now of off on once one only or other
-    our ours out over own same she should so some such than that that's the their theirs them then there
-    these they this those through to too under until up upon us very was we were what when where which while
-    who whom why will with within without would yet you your yours yourself yourselves
-    please thanks thank hello hi hey sure okay ok yes great happy glad sorry just really
-    get gets got make makes made need needs want wants know see use used using go goes going come take takes
-    help ask asked tell find give keep let like may might also anything something everything nothing
-    anytime always never still already even via per new next last first
-    """.split()
-)
+from tunelens.probes._surface import STOPWORDS, WORD_RE, words
 
-WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*[A-Za-z]|[A-Za-z]")
+__all__ = ["STOPWORDS", "WORD_RE", "content_stems", "prose", "sentences", "stem", "words"]
+
 _FENCE = re.compile(r"^[ \t]*(```|~~~).*?(^[ \t]*\1[^\n]*$|\Z)", re.M | re.S)
 _TOOL_TAG = re.compile(r"<(tool_call|function_call|tool|function)[^>]*>.*?(</\1>|\Z)", re.S)
 _JSON_LINE = re.compile(r"^[ \t]*[\[{].*[\]}][ \t]*$", re.M)
 _LIST_MARKER = re.compile(r"^[ \t]*(?:\d{1,3}[.)]|[-*+\u2022]|#{1,6})[ \t]+", re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+|\n+")
 _ABBREVIATION = re.compile(r"(?i)\b(?:a\.m|p\.m|e\.g|i\.e|etc|ext|no|vs|approx|mr|mrs|ms|dr|st)\.$")
-
-
-def words(text: str) -> list[str]:
-    """The words of ``text`` as written (letters, inner apostrophes and hyphens)."""
-    return WORD_RE.findall(text)
 
 
 def stem(word: str) -> str:
