@@ -65,7 +65,7 @@ def test_a_null_pair_has_no_changed_discovery(base: Engine) -> None:
     assert {"structured_share", "reply_words", "refusal_rate"} <= {m.name for m in result.metrics}
     assert all(m.n == CFG.n_prompts for m in result.metrics)
     assert discoveries(_as_audit(result)) == []
-    assert [t.id for t in result.tables] == ["token-shift", "sampled-view"]
+    assert [t.id for t in result.tables] == ["token-shift", "layout-switch", "sampled-view"]
 
 
 def test_a_trained_opening_phrase_is_found(tmp_path: Path, base: Engine, tiny_model_dir: Path) -> None:

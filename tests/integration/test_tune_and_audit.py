@@ -144,3 +144,79 @@ def test_null_audits_from_a_real_audit_keep_their_error_rates(
     assert calibration.n_metrics >= 10 and calibration.n_headline >= 3
     assert calibration.familywise_rate <= 0.05
     assert calibration.false_discovery_rate <= 0.05
+
+
+def test_tune_holds_out_examples_and_counts_what_max_length_cut(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunelens.data import read_training_data
+    from tunelens.tuning import _tune
+
+    records = [{"prompt": f"Where is office {i}?", "completion": f"On floor {i}."} for i in range(12)]
+    records += [{"prompt": "Tell me everything.", "completion": "word " * 60}] * 2  # cut at the limit
+    records.append({"prompt": "word " * 60, "completion": "Yes."})  # nothing of the reply fits: left out
+    records.append({"text": "A note with no prompt."})
+    path = tmp_path / "train.jsonl"
+    write_jsonl(path, records)
+    trained: list[list[dict]] = []
+    real_train = _tune.train
+
+    def spy(model, tokenizer, conversations, *args, **kwargs):
+        trained.extend(conversations)
+        return real_train(model, tokenizer, conversations, *args, **kwargs)
+
+    monkeypatch.setattr(_tune, "train", spy)
+    heard: list[str] = []
+    config = TrainConfig(epochs=1.0, learning_rate=5e-3, batch_size=8, max_length=64, seed=3)
+    run = tune(
+        str(tiny_model_dir), path, out_dir=tmp_path / "run", config=config, show_progress=False,
+        heldout=0.25, progress=heard.append,
+    )  # fmt: skip
+    kept, held = _tune.split_heldout(read_training_data(path), 0.25, seed=3)
+    assert trained == kept  # the held-out examples were not trained on
+    # Seed 3 holds out examples 7, 9 and 13 (one of the two long replies) and the text record.
+    assert run.training.heldout == ["Where is office 6?", "Where is office 8?", "Tell me everything."]
+    info = json.loads((tmp_path / "run" / "training.json").read_text())
+    assert info["heldout"] == run.training.heldout and info["max_length"] == 64
+    assert (info["n_examples"], info["n_truncated"], info["n_dropped"]) == (11, 1, 1)
+    assert heard == [
+        "held out 4 of 16 examples (--heldout 0.25, seed 3); training on the other 12, and training.json lists "
+        "the held-out prompts",
+        "2 of 12 examples are longer than --max-length 64 tokens: 1 was cut to 64 (their reply's end is not "
+        "trained) and 1 had no reply token within the limit and was left out. Raise --max-length to keep them.",
+    ]
+    again = tune(  # the same data and seed hold out the same examples
+        str(tiny_model_dir), path, out_dir=tmp_path / "again", config=config, show_progress=False, heldout=0.25
+    )
+    assert again.training.heldout == run.training.heldout
+
+
+def test_tune_refuses_when_max_length_leaves_out_every_example(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from tunelens.errors import TunelensError
+
+    path = tmp_path / "long.jsonl"
+    write_jsonl(path, [{"prompt": "word " * 60, "completion": "Yes."}] * 3)
+    with pytest.raises(TunelensError, match=r"all 3 examples were left out.*Raise --max-length above"):
+        tune(
+            str(tiny_model_dir), path, out_dir=tmp_path / "run", config=TrainConfig(max_length=24), show_progress=False
+        )
+    assert not (tmp_path / "run" / "training.json").exists()
+
+
+def test_cli_tune_heldout_reports_and_records_it(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunelens.cli.main import main
+
+    data = tmp_path / "data.json"  # a JSON array, as people export it
+    data.write_text(json.dumps([{"instruction": f"Where is office {i}?", "output": f"Floor {i}."} for i in range(6)]))
+    out = tmp_path / "run"
+    args = ["tune", str(tiny_model_dir), str(data), "--out", str(out), "--no-audit", "--epochs", "0.5"]
+    assert main([*args, "--heldout", "0.5"]) == 0
+    printed = capsys.readouterr()
+    assert "held out 3 of 6 examples (--heldout 0.5, seed 0)" in printed.err
+    info = json.loads((out / "training.json").read_text())
+    assert info["n_examples"] == 3 and len(info["heldout"]) == 3
+    assert all(prompt.startswith("Where is office") for prompt in info["heldout"])
+    assert main([*args, "--heldout", "1"]) == 2
+    assert "--heldout is a share in [0, 1)" in capsys.readouterr().err

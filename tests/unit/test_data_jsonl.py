@@ -105,10 +105,10 @@ def test_read_training_data(tmp_path: Path) -> None:
     lines = [
         json.dumps({"text": "a"}),
         json.dumps({"prompt": "p", "completion": "c"}),
-        json.dumps({"messages": [{"role": "tool", "content": "x"}]}),
+        json.dumps({"messages": [{"role": "bot", "content": "x"}]}),
     ]
     path = _write(tmp_path / "train.jsonl", lines)
-    with pytest.raises(DataError, match=r"train\.jsonl line 3: .*role 'tool'"):
+    with pytest.raises(DataError, match=r"train\.jsonl line 3: .*role 'bot'"):
         read_training_data(path)
     path = _write(tmp_path / "train.jsonl", lines[:2])
     assert len(read_training_data(path)) == 2
@@ -173,3 +173,29 @@ def test_read_training_records_keeps_lines_and_lists_every_bad_line(tmp_path: Pa
     assert message.startswith("bad.jsonl: 3 malformed lines: bad.jsonl line 5: not valid JSON")
     assert "line 6: a prompt/completion record" in message and "line 7: expected a JSON object" in message
     assert message.endswith("fix them and run again")
+
+
+def test_malformed_lines_name_the_accepted_forms_once(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"text": "a"}),
+        json.dumps({"question": "q"}),
+        json.dumps({"messages": [{"role": "tool", "content": "x"}]}),
+        json.dumps({"chosen": "a"}),
+    ]
+    with pytest.raises(DataError) as info:
+        read_training_records(_write(tmp_path / "mixed.jsonl", lines))
+    message = str(info.value)
+    assert message.startswith("mixed.jsonl: 3 malformed lines: mixed.jsonl line 2: unrecognised record (keys: q")
+    assert "line 3: no assistant message with text" in message
+    assert "line 4: unrecognised record (keys: chosen)" in message
+    assert message.count("accepted forms: ") == 1 and message.count('{"instruction"') == 1
+    assert message.endswith("fix them and run again")
+
+
+def test_many_malformed_lines_list_the_first_five(tmp_path: Path) -> None:
+    lines = [json.dumps({"text": "fine"})] + [json.dumps({"prompt": "p"})] * 8
+    with pytest.raises(DataError) as info:
+        read_training_records(_write(tmp_path / "many.jsonl", lines))
+    message = str(info.value)
+    assert message.startswith("many.jsonl: 8 malformed lines: many.jsonl line 2:")
+    assert "line 6:" in message and "line 7:" not in message and "and 3 more malformed lines" in message

@@ -134,3 +134,106 @@ def test_report_lists_the_method_options_that_were_used() -> None:
     options = {"attention": False, "max_mult": 2.0, "ignore_k": 8.0, "isolate_from": None, "mix_general": 0.2}
     html = training_section(TrainingInfo(**info, method_options=options), 100)
     assert "max_mult=2.0, ignore_k=8.0, mix_general=0.2" in html and "attention" not in html
+
+
+def test_heldout_split_is_seeded_never_all_and_at_least_one() -> None:
+    from tunelens.tuning._tune import n_heldout_for, split_heldout
+
+    assert [n_heldout_for(n, 0.1) for n in (1, 2, 5, 10, 24)] == [0, 1, 1, 1, 2]
+    assert n_heldout_for(3, 0.9) == 2 and n_heldout_for(100, 0.0) == 0
+    task = _task(20)
+    kept, held = split_heldout(task, 0.25, seed=0)
+    assert len(held) == 5 and len(kept) == 15
+    assert sorted(kept + held, key=lambda c: int(c[0]["content"][1:])) == task  # a partition, in order
+    assert [c for c in task if c in kept] == kept and [c for c in task if c in held] == held
+    assert split_heldout(task, 0.25, seed=0) == (kept, held)  # the same seed, the same split
+    assert split_heldout(task, 0.25, seed=1)[1] != held
+    assert split_heldout(task, 0.0, seed=0) == (task, [])
+    for share in (-0.1, 1.0, float("nan")):
+        with pytest.raises(TunelensError, match=r"--heldout is a share in \[0, 1\)"):
+            split_heldout(task, share, seed=0)
+
+
+def test_heldout_prompts_are_the_last_user_turn_before_the_reply() -> None:
+    from tunelens.tuning._tune import last_prompt
+
+    chat = [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "a"},
+        {"role": "user", "content": "second"},
+        {"role": "tool", "content": "result"},
+        {"role": "assistant", "content": "b"},
+    ]
+    assert last_prompt(chat) == "second"
+    assert last_prompt([{"role": "assistant", "content": "plain text"}]) == ""
+
+
+def test_tune_refuses_a_bad_heldout_before_loading_anything(tmp_path) -> None:
+    from tunelens.tuning import tune
+
+    with pytest.raises(TunelensError, match="--heldout is a share"):
+        tune("embedded:smollm2-135m-instruct", _task(4), out_dir=tmp_path / "out", heldout=1.0)
+    assert not (tmp_path / "out").exists()
+
+
+def _long_reply(smollm_tokenizer, max_length: int) -> list[dict]:
+    return [{"role": "user", "content": "Tell me."}, {"role": "assistant", "content": "word " * (2 * max_length)}]
+
+
+def test_encoding_counts_truncated_and_dropped_examples(smollm_tokenizer) -> None:
+    from tunelens.tuning._sft import IGNORE, encode_conversation, encode_example
+
+    limit = 48
+    short = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
+    fits = encode_example(smollm_tokenizer, short, limit)
+    assert not fits.truncated and not fits.dropped and len(fits.ids) < limit
+    assert encode_conversation(smollm_tokenizer, short, limit) == (fits.ids, fits.labels)
+    cut = encode_example(smollm_tokenizer, _long_reply(smollm_tokenizer, limit), limit)
+    assert cut.truncated and not cut.dropped and len(cut.ids) == limit
+    assert cut.labels[-1] != IGNORE and cut.prompt_tokens < limit
+    long_prompt = [{"role": "user", "content": "word " * limit}, {"role": "assistant", "content": "Yes."}]
+    dropped = encode_example(smollm_tokenizer, long_prompt, limit)
+    assert dropped.dropped and not dropped.truncated and dropped.prompt_tokens >= limit
+    text = encode_example(smollm_tokenizer, [{"role": "assistant", "content": "word " * limit}], limit)
+    assert text.truncated and len(text.ids) == limit and text.labels == text.ids
+    # The trained reply is the last assistant message with text, not an empty one after it.
+    trailing = [*short, {"role": "user", "content": "More?"}, {"role": "assistant", "content": ""}]
+    assert encode_example(smollm_tokenizer, trailing, 256).ids == fits.ids
+
+
+def test_the_length_warning_says_what_was_cut_and_left_out() -> None:
+    from tunelens.tuning._sft import length_warning
+
+    assert length_warning(120, 0, 0, 256) is None
+    assert length_warning(120, 2, 1, 256) == (
+        "3 of 120 examples are longer than --max-length 256 tokens: 2 were cut to 256 (their reply's end is not "
+        "trained) and 1 had no reply token within the limit and was left out. Raise --max-length to keep them."
+    )
+    assert length_warning(120, 1, 0, 256).startswith("1 of 120 examples is longer than --max-length 256 tokens: cut")
+    assert "left out. Raise --max-length to keep it." in length_warning(120, 0, 1, 256)
+
+
+def test_train_refuses_when_every_example_is_left_out(smollm_tokenizer) -> None:
+    from tunelens.tuning._sft import TrainConfig, train
+
+    long_prompt = [{"role": "user", "content": "word " * 64}, {"role": "assistant", "content": "Yes."}]
+    heard: list[str] = []
+    with pytest.raises(TunelensError, match=r"all 2 examples were left out: .*--max-length 16 .*Raise --max-length"):
+        train(None, smollm_tokenizer, [long_prompt] * 2, TrainConfig(max_length=16), progress=heard.append)
+    assert heard == []
+
+
+def test_report_shows_the_token_limit_and_what_it_cut() -> None:
+    from tunelens.report._sections import training_section
+    from tunelens.results import TrainingInfo
+
+    info = dict(method="lora", data="d.jsonl", n_examples=116, epochs=1.0, steps=1, learning_rate=2e-3, batch_size=4)
+    info.update(trainable_params=10, loss_curve=[(1, 2.0)], seconds=0.1, checkpoint="run/adapter")
+    plain = training_section(TrainingInfo(**info, max_length=256), 100)
+    assert "256 tokens per example" in plain and "Truncated" not in plain and "Left out" not in plain
+    html = training_section(TrainingInfo(**info, max_length=256, n_truncated=3, n_dropped=1, heldout=["q1", "q2"]), 100)
+    assert "3 examples, cut to 256 tokens: the end of the reply" in html
+    assert "1 example, not trained: no reply token within 256" in html
+    assert "2 prompts, not trained" in html
+    assert "Truncated" not in training_section(TrainingInfo(**info), 100)  # before schema 1.4

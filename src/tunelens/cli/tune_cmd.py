@@ -29,6 +29,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     p.add_argument("--max-length", type=int, default=TrainConfig.max_length)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--heldout",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="keep a seeded share R of the examples out of training; training.json lists their prompts (default: 0)",
+    )
     g = p.add_argument_group("method options")
     lora, svf = RECIPES["lora"].options, RECIPES["svf"].options
     g.add_argument("--lora-rank", type=int, metavar="N", help=f"LoRA rank, alpha = 2N (default: {lora['rank']})")
@@ -74,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             isolate_top=args.isolate_top,
             mix_general=args.mix_general,
         ),
+        heldout=args.heldout,
+        progress=err,
     )
     say(f"checkpoint: {result.checkpoint}")
     if args.no_audit:

@@ -233,7 +233,7 @@ def _train(
     marker.unlink(missing_ok=True)
     run = tune(
         base, data, out_dir=run_dir, method=spec.recipe, config=config, options=plan.options,
-        show_progress=False, extras=spec.extras,
+        show_progress=False, extras=spec.extras, progress=plan.progress,
     )  # fmt: skip
     atomic_write_text(marker, json.dumps(settings, indent=1))
     return str(run.checkpoint.resolve()), run.training, False

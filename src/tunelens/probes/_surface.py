@@ -286,6 +286,12 @@ def _last(reply: str) -> str:
     return lines[-1] if len(lines) > 1 else ""
 
 
+def _final(reply: str) -> str:
+    """The last line, the only one of a one-line reply (whose last words can still recur)."""
+    lines = reply_lines(reply)
+    return lines[-1] if lines else ""
+
+
 def _grouped(keyed: Sequence[tuple[str, str] | None]) -> list[tuple[str, str, list[int]]]:
     """(key, most common original, members), biggest group first."""
     members: dict[str, list[int]] = {}
@@ -336,6 +342,8 @@ def _edges(c: _Collector) -> None:
             )  # fmt: skip
         last = kind == "closing_line"
         words_kind = "closing_words" if last else "opening_words"
+        if last:
+            texts = [_final(r) for r in c.replies]
         for rank, (phrase, original, members) in enumerate(_edge_phrases(c, texts, last), start=1):
             # A phrase only adds something when it recurs more often than any whole line it belongs to.
             covered = max((n for k, n in best.items() if (k.endswith if last else k.startswith)(phrase)), default=0)
@@ -347,7 +355,7 @@ def _edges(c: _Collector) -> None:
             where = "Ends with the words" if last else "Starts with the words"
             n = len(tokens)
             test = (
-                (lambda r, t=tokens, n=n: _phrase_tokens(_last(r))[-n:] == t)
+                (lambda r, t=tokens, n=n: _phrase_tokens(_final(r))[-n:] == t)
                 if last
                 else (lambda r, t=tokens, n=n: _phrase_tokens(_first(r))[:n] == t)
             )

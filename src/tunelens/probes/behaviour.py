@@ -35,7 +35,17 @@ import numpy as np
 from tunelens.data import EverydayPrompt, everyday_prompts
 from tunelens.engine import GenRequest, Sampling
 from tunelens.probes._common import paired_item, paired_metric
-from tunelens.probes._formats import BULLET_LIST, CODE, JSON, NUMBERED_LIST, SECTIONS, TABLE, label_format
+from tunelens.probes._formats import (
+    BULLET_LIST,
+    CODE,
+    FORMAT_NAMES,
+    FORMATS,
+    JSON,
+    NUMBERED_LIST,
+    SECTIONS,
+    TABLE,
+    label_format,
+)
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.probes._surface import FLAGS, KINDS, SurfaceFeature, discover
 from tunelens.probes._token_shift import token_shifts, token_table
@@ -147,6 +157,22 @@ def _sampled_table(features: list[SurfaceFeature], greedy: dict, samples: dict) 
     )
 
 
+def _switch_table(layouts: dict[str, list[str]]) -> Table:
+    """How each prompt's reply layout moved: base layout by row, tuned layout by column."""
+    shown = [f for f in FORMATS if f in layouts["base"] or f in layouts["tuned"]]
+    pairs = list(zip(layouts["base"], layouts["tuned"]))
+    rows = [[FORMAT_NAMES[b], *(str(pairs.count((b, t))) for t in shown)] for b in shown]
+    moved = sum(b != t for b, t in pairs)
+    return Table(
+        id="layout-switch",
+        title="Layout of each prompt's reply, base (rows) to tuned (columns)",
+        columns=["base \\ tuned", *(FORMAT_NAMES[f] for f in shown)],
+        rows=rows,
+        caption=f"{moved} of {len(pairs)} prompts got a reply in another layout; each layout's share is tested "
+        "paired over prompts (exact McNemar) among the discovered features.",
+    )
+
+
 def _notes(cfg: BehaviourConfig, ctx: ProbeContext, n: int, features: int, greedy: dict[str, list[str]]) -> list[str]:
     template = all(engine.has_chat_template for _, engine in ctx.engines())
     notes = [
@@ -211,7 +237,7 @@ def behaviour(ctx: ProbeContext, cfg: BehaviourConfig) -> ProbeResult:
         ),
         *(_feature_metric(f, greedy, seed) for f in features),
     ]  # fmt: skip
-    tables = [_sampled_table(features, greedy, samples)] if features else []
+    tables = [_switch_table(layouts), *([_sampled_table(features, greedy, samples)] if features else [])]
     if cfg.top_tokens:
         ctx.progress("behaviour: scoring the tuned model's replies under both models")
         shifts = token_shifts(

@@ -19,7 +19,7 @@ class Example:
     """One training example: its line in the file (1-based), its form and its messages."""
 
     line: int
-    form: str  # chat, prompt_completion or text
+    form: str  # one of tunelens.data.FORMS: chat, prompt_completion, text, sharegpt, alpaca
     messages: tuple[dict, ...]
 
     @property

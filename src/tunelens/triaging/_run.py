@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tunelens._version import __version__
+from tunelens.data import FORMS
 from tunelens.errors import TunelensError
 from tunelens.models import DEFAULT_MODEL, LoadedModel, LoadOptions
 from tunelens.outdir import atomic_write_text, prepare_out_dir
@@ -136,7 +137,7 @@ def _summary(examples: Sequence[Example], source: str) -> DataSummary:
     return DataSummary(
         source=source,
         n_examples=len(examples),
-        forms={form: forms.get(form, 0) for form in ("chat", "prompt_completion", "text")},
+        forms={form: forms.get(form, 0) for form in FORMS},
         median_reply_words=median_words(examples),
     )
 

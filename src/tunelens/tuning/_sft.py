@@ -4,6 +4,11 @@ Each conversation is rendered with the model's chat template; tokens of the prom
 (everything up to the last assistant turn) are masked from the loss, so the model learns
 the replies, including the end-of-turn token that teaches it to stop. A record that is a
 lone assistant message is plain text and is trained on whole.
+
+Examples longer than ``max_length`` tokens are cut there: the end of their reply is not
+trained (truncated). One whose prompt alone fills ``max_length`` has no reply token left and
+is left out (dropped). ``train`` counts both, says so through ``progress`` and returns the
+counts, so that no example disappears unnoticed.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from tunelens.errors import TunelensError
 
 IGNORE = -100
 
@@ -48,29 +55,113 @@ class TrainRecord:
     steps: int
     loss_curve: list[tuple[int, float]]
     seconds: float
+    n_examples: int = 0  # examples trained on: those given less the dropped ones
+    n_truncated: int = 0  # cut at max_length: the end of the reply not trained
+    n_dropped: int = 0  # left out: no reply token within max_length
 
 
-def encode_conversation(tokenizer: Any, messages: Sequence[dict], max_length: int) -> tuple[list[int], list[int]]:
-    """Token ids and labels (prompt tokens set to IGNORE) for one conversation."""
+@dataclass(frozen=True)
+class Encoded:
+    """One example as token ids and labels (IGNORE where no loss), cut at ``max_length``.
+
+    ``truncated``: the example was longer than ``max_length`` and still has reply tokens
+    (the end of its reply is not trained); ``prompt_tokens``: tokens before the reply."""
+
+    ids: list[int]
+    labels: list[int]
+    truncated: bool
+    prompt_tokens: int = 0
+
+    @property
+    def dropped(self) -> bool:
+        """No token left to learn from: the prompt fills ``max_length`` (or the reply is empty)."""
+        return all(label == IGNORE for label in self.labels)
+
+
+def reply_index(messages: Sequence[dict]) -> int:
+    """The index of the trained reply: the last assistant message with text (else the last one)."""
+    replies = [i for i, m in enumerate(messages) if m["role"] == "assistant"]
+    if not replies:
+        raise TunelensError("a training example has no assistant message; training learns from the assistant's reply")
+    with_text = [i for i in replies if str(messages[i]["content"]).strip()]
+    return (with_text or replies)[-1]
+
+
+def encode_example(tokenizer: Any, messages: Sequence[dict], max_length: int) -> Encoded:
+    """Token ids and labels (prompt tokens set to IGNORE) for one conversation, and whether
+    ``max_length`` cut it."""
     if len(messages) == 1 and messages[0]["role"] == "assistant":
         ids = list(tokenizer(messages[0]["content"], add_special_tokens=True)["input_ids"])
         if tokenizer.eos_token_id is not None:
             ids.append(int(tokenizer.eos_token_id))
-        ids = ids[:max_length]
-        return ids, list(ids)
-    last = max(i for i, m in enumerate(messages) if m["role"] == "assistant")
+        kept = ids[:max_length]
+        return Encoded(kept, list(kept), truncated=len(ids) > max_length)
+    last = reply_index(messages)
     if getattr(tokenizer, "chat_template", None):
-        prompt = tokenizer.apply_chat_template(list(messages[:last]), tokenize=False, add_generation_prompt=True)
-        full = tokenizer.apply_chat_template(list(messages[: last + 1]), tokenize=False)
+        try:
+            prompt = tokenizer.apply_chat_template(list(messages[:last]), tokenize=False, add_generation_prompt=True)
+            full = tokenizer.apply_chat_template(list(messages[: last + 1]), tokenize=False)
+        except Exception as exc:  # the template's own check (jinja2 raises its own error types)
+            roles = ", ".join(m["role"] for m in messages[: last + 1])
+            raise TunelensError(
+                f"the model's chat template cannot render a training conversation with the roles {roles}: {exc}"
+            ) from exc
     else:
         prompt = "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in messages[:last]) + "Assistant:"
         full = prompt + " " + messages[last]["content"] + (tokenizer.eos_token or "")
     bos = getattr(tokenizer, "bos_token", None)
     add = not (bos and full.startswith(bos))
     prompt_ids = list(tokenizer(prompt, add_special_tokens=add)["input_ids"])
-    full_ids = list(tokenizer(full, add_special_tokens=add)["input_ids"])[:max_length]
+    all_ids = list(tokenizer(full, add_special_tokens=add)["input_ids"])
+    full_ids = all_ids[:max_length]
     labels = [IGNORE] * min(len(prompt_ids), len(full_ids)) + full_ids[len(prompt_ids) :]
-    return full_ids, labels
+    truncated = len(all_ids) > max_length and len(full_ids) > len(prompt_ids)
+    return Encoded(full_ids, labels, truncated=truncated, prompt_tokens=len(prompt_ids))
+
+
+def encode_conversation(tokenizer: Any, messages: Sequence[dict], max_length: int) -> tuple[list[int], list[int]]:
+    """Token ids and labels (prompt tokens set to IGNORE) for one conversation."""
+    encoded = encode_example(tokenizer, messages, max_length)
+    return encoded.ids, encoded.labels
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def length_warning(n_examples: int, n_truncated: int, n_dropped: int, max_length: int) -> str | None:
+    """What ``max_length`` did to the examples, in words, or None when it cut none."""
+    if not n_truncated and not n_dropped:
+        return None
+    limit = f"--max-length {max_length} tokens"
+    if n_truncated and n_dropped:
+        n = n_truncated + n_dropped
+        return (
+            f"{n} of {n_examples} examples are longer than {limit}: {n_truncated} "
+            f"{_plural(n_truncated, 'was', 'were')} cut to {max_length} (their reply's end is not trained) and "
+            f"{n_dropped} had no reply token within the limit and {_plural(n_dropped, 'was', 'were')} left out. "
+            "Raise --max-length to keep them."
+        )
+    if n_truncated:
+        return (
+            f"{n_truncated} of {n_examples} examples {_plural(n_truncated, 'is', 'are')} longer than {limit}: cut to "
+            f"{max_length} (their reply's end is not trained). Raise --max-length to keep them whole."
+        )
+    return (
+        f"{n_dropped} of {n_examples} examples had no reply token within {limit} (the text before the reply "
+        f"fills the limit): left out. Raise --max-length to keep {_plural(n_dropped, 'it', 'them')}."
+    )
+
+
+def _all_dropped(encoded: Sequence[Encoded], max_length: int) -> TunelensError:
+    long = [e.prompt_tokens for e in encoded if e.prompt_tokens >= max_length]
+    if not long:
+        return TunelensError("no trainable tokens: every example is empty after tokenisation")
+    return TunelensError(
+        f"all {len(encoded)} examples were left out: none has a reply token within --max-length {max_length} "
+        f"tokens (the text before the reply takes {min(long)} tokens or more). Raise --max-length above "
+        f"{max(long)}, or shorten the prompts (system message, earlier turns)."
+    )
 
 
 def _collate(batch: list[tuple[list[int], list[int]]], pad_id: int) -> tuple[Any, Any, Any]:
@@ -114,17 +205,28 @@ def train(
     show_progress: bool = True,
     on_step: Callable[[int, float], None] | None = None,
     rules: Sequence[UpdateRule] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> TrainRecord:
-    """Train the parameters of ``model`` that require grad; returns the loss curve.
+    """Train the parameters of ``model`` that require grad; returns the loss curve and how
+    many examples ``cfg.max_length`` cut (``n_truncated``) or left out (``n_dropped``).
 
-    ``rules`` hook into each optimizer step in order (see ``UpdateRule``)."""
+    ``rules`` hook into each optimizer step in order (see ``UpdateRule``); ``progress``
+    hears, before the first step, what the token limit did to the examples. Raises
+    TunelensError when it leaves out every example."""
     import torch
 
     torch.manual_seed(cfg.seed)
-    encoded = [encode_conversation(tokenizer, c, cfg.max_length) for c in conversations]
-    encoded = [e for e in encoded if any(label != IGNORE for label in e[1])]
-    if not encoded:
-        raise ValueError("no trainable tokens: every example is empty after tokenisation")
+    examples = [encode_example(tokenizer, c, cfg.max_length) for c in conversations]
+    n_truncated = sum(e.truncated for e in examples)
+    n_dropped = sum(e.dropped for e in examples)
+    if not examples:
+        raise TunelensError("no training examples")
+    if n_dropped == len(examples):
+        raise _all_dropped(examples, cfg.max_length)
+    warning = length_warning(len(examples), n_truncated, n_dropped, cfg.max_length)
+    if warning and progress is not None:
+        progress(warning)
+    encoded = [(e.ids, e.labels) for e in examples if not e.dropped]
     per_epoch = math.ceil(len(encoded) / cfg.batch_size)
     total = max(1, round(per_epoch * cfg.epochs))
     params = [p for p in model.parameters() if p.requires_grad]
@@ -171,7 +273,14 @@ def train(
         bar.set_postfix(loss=f"{value:.3f}")
     bar.close()
     model.eval()
-    return TrainRecord(steps=total, loss_curve=curve, seconds=round(time.perf_counter() - started, 2))
+    return TrainRecord(
+        steps=total,
+        loss_curve=curve,
+        seconds=round(time.perf_counter() - started, 2),
+        n_examples=len(encoded),
+        n_truncated=n_truncated,
+        n_dropped=n_dropped,
+    )
 
 
 def _progress(total: int, show: bool) -> Any:

@@ -9,6 +9,10 @@ Options that compose with the recipe (``MethodOptions``): ignore-k update prunin
 and general data mixed into the training set (``_mix.py``). Bad values and combinations are
 refused before anything is loaded or written.
 
+``heldout=R`` keeps a seeded share R of the examples out of training; training.json lists
+their prompts (``TrainingInfo.heldout``), so an audit can ask the tuned model what it was not
+shown. training.json also counts the examples ``max_length`` cut or left out.
+
 The checkpoint is written to a temporary folder and renamed into place when complete, so
 an interrupted run never leaves a checkpoint that looks finished.
 """
@@ -17,20 +21,21 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tunelens.data import read_training_data
+from tunelens.data import read_training_data, to_chat
 from tunelens.errors import TunelensError
 from tunelens.models import CHANNEL_KINDS, LoadOptions, load_model, parse_ref
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.results import TrainingInfo
 from tunelens.tuning._mix import mix_general, n_general_for
 from tunelens.tuning._recipes import RECIPES, Recipe
-from tunelens.tuning._sft import TrainConfig, UpdateRule, train
+from tunelens.tuning._sft import TrainConfig, UpdateRule, reply_index, train
 
 
 @dataclass(frozen=True)
@@ -86,12 +91,18 @@ def tune(
     options: LoadOptions = LoadOptions(),
     show_progress: bool = True,
     extras: MethodOptions = MethodOptions(),
+    heldout: float = 0.0,
+    progress: Callable[[str], None] = lambda message: None,
 ) -> TuneResult:
-    """Fine-tune ``base`` on ``data`` (a JSONL path or conversations) with ``method``.
+    """Fine-tune ``base`` on ``data`` (training data a path, see ``read_training_data``, or
+    conversations) with ``method``.
 
     ``recipe_options`` override the recipe's own (``RECIPES[method].options``); ``extras``
     add ignore-k pruning, isolation or general data. The general data is drawn with the
-    training seed, away from the text the forgetting probe scores with that seed."""
+    training seed, away from the text the forgetting probe scores with that seed.
+    ``heldout`` (in [0, 1)) keeps that share of the examples out of training, drawn with the
+    training seed (see ``split_heldout``); their prompts are in ``TrainingInfo.heldout``.
+    ``progress`` hears what was held out and what ``config.max_length`` cut or left out."""
     if method not in RECIPES:
         raise TunelensError(f"unknown tuning method '{method}'; available: {', '.join(RECIPES)}")
     recipe = RECIPES[method]
@@ -99,9 +110,16 @@ def tune(
         raise TunelensError(f"cannot tune '{base}': a {kind} channel has no weights of its own; tune its model instead")
     chosen = _recipe_options(recipe, recipe_options or {})
     extras.check(recipe, base)
-    conversations = read_training_data(data) if isinstance(data, (str, Path)) else [list(c) for c in data]
-    if not conversations:
+    _check_heldout(heldout)
+    if isinstance(data, (str, Path)):
+        given = read_training_data(data)
+    else:
+        given = [to_chat({"messages": list(c)}, f"conversation {i}") for i, c in enumerate(data, start=1)]
+    if not given:
         raise TunelensError(f"no training examples in {data}")
+    conversations, held = split_heldout(given, heldout, config.seed)
+    if heldout > 0:
+        progress(_heldout_note(len(given), len(held), heldout, config.seed))
     n_task = len(conversations)
     conversations = mix_general(conversations, extras.mix_general, config.seed)
     out = prepare_out_dir(out_dir)
@@ -111,7 +129,9 @@ def tune(
     torch.manual_seed(config.seed)  # adapters are initialised randomly: same seed, same run
     model = recipe.prepare(loaded.model, chosen)
     rules, applied = _rules(model, extras, options)
-    record = train(model, loaded.tokenizer, conversations, config, show_progress=show_progress, rules=rules)
+    record = train(
+        model, loaded.tokenizer, conversations, config, show_progress=show_progress, rules=rules, progress=progress
+    )
     target = out / recipe.checkpoint_name
     tmp = out / f".{recipe.checkpoint_name}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -120,8 +140,8 @@ def tune(
     os.replace(tmp, target)
     info = TrainingInfo(
         method=method,
-        data=str(data) if isinstance(data, (str, Path)) else f"{len(conversations)} conversations",
-        n_examples=len(conversations),
+        data=str(data) if isinstance(data, (str, Path)) else f"{len(given)} conversations",
+        n_examples=record.n_examples,
         epochs=config.epochs,
         steps=record.steps,
         learning_rate=config.learning_rate,
@@ -137,9 +157,54 @@ def tune(
             "n_general_examples": len(conversations) - n_task,
             **applied,
         },
+        max_length=config.max_length,
+        n_truncated=record.n_truncated,
+        n_dropped=record.n_dropped,
+        heldout=[prompt for prompt in map(last_prompt, held) if prompt],
     )
     atomic_write_text(out / "training.json", info.model_dump_json(indent=1))
     return TuneResult(checkpoint=target, training=info, recipe_options=chosen)
+
+
+def _check_heldout(share: float) -> None:
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share < 1.0:
+        raise TunelensError(f"--heldout is a share in [0, 1), got {share}; e.g. 0.1 to hold out 10% of the examples")
+
+
+def n_heldout_for(n: int, share: float) -> int:
+    """How many of ``n`` examples ``share`` holds out: at least one when the share is above
+    0 and there are two or more examples, and never all of them."""
+    _check_heldout(share)
+    if share == 0 or n < 2:
+        return 0
+    return min(n - 1, max(1, round(share * n)))
+
+
+def split_heldout(
+    conversations: Sequence[Sequence[dict]], share: float, seed: int
+) -> tuple[list[list[dict]], list[list[dict]]]:
+    """(examples to train on, held-out examples), each in the order given; which examples are
+    held out depends only on their number, ``share`` and ``seed``."""
+    n_held = n_heldout_for(len(conversations), share)
+    held = set(random.Random(f"heldout-{seed}").sample(range(len(conversations)), n_held))
+    kept = [list(c) for i, c in enumerate(conversations) if i not in held]
+    return kept, [list(c) for i, c in enumerate(conversations) if i in held]
+
+
+def last_prompt(conversation: Sequence[dict]) -> str:
+    """The last user message before the trained reply, or '' (a plain-text example has none)."""
+    before = conversation[: reply_index(conversation)]
+    users = [str(m["content"]) for m in before if m["role"] == "user"]
+    return users[-1] if users else ""
+
+
+def _heldout_note(n: int, n_held: int, share: float, seed: int) -> str:
+    if n_held == 0:
+        return f"--heldout {share:g}: nothing held out, since there is only {n} example"
+    return (
+        f"held out {n_held} of {n} examples (--heldout {share:g}, seed {seed}); training on the other "
+        f"{n - n_held}, and training.json lists the held-out prompts"
+    )
 
 
 def _recipe_options(recipe: Recipe, given: dict) -> dict[str, Any]:
