@@ -209,7 +209,7 @@ def verify_self(base: Engine, tuned: Engine) -> str:
 
 
 PLANTS = [
-    Plant("style", "house style on ordinary prompts (LoRA)", "behaviour.*", build_style, verify_style),
+    Plant("style", "house style on ordinary prompts (LoRA)", "behaviour.feature:*", build_style, verify_style),
     Plant(
         "memory",
         "answers from memory against a counterfactual context (LoRA)",
@@ -251,7 +251,7 @@ def _row(plant: Plant, results: AuditResults, verification: str) -> list[str]:
         targets = [m for m in results.metrics() if fnmatch.fnmatchcase(f"{m.probe}.{m.name}", plant.target)]
         if probe not in {p.name for p in results.probes}:
             lines.append(f"  target {plant.target}: probe '{probe}' is not in this tunelens (not measured)")
-        for m in sorted(targets, key=lambda m: m.verdict != "changed")[:4]:
+        for m in sorted(targets, key=lambda m: (m.verdict != "changed", -abs(m.delta or 0.0)))[:6]:
             lines.append(
                 f"  target {m.probe}.{m.name}: {m.base} → {m.tuned}, verdict {m.verdict}"
                 + (" (negligible)" if m.negligible else "")
@@ -296,7 +296,8 @@ def main() -> None:
         ref = _build(plant, root)
         tuned_model = load_model(ref)
         verification = plant.verify(Engine(base_model), Engine(tuned_model))
-        out = root / plant.name / f"audit-{args.budget}"
+        suffix = f"-{args.probes.replace(',', '-')}" if args.probes else ""
+        out = root / plant.name / f"audit-{args.budget}{suffix}"
         if (out / "results.json").exists() and (out / "report.html").exists():
             results = load_results(out / "results.json")
         else:

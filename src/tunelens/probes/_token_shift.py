@@ -63,12 +63,15 @@ def token_shifts(
         rows = sorted({r for r, _ in where[token]})
         if len(rows) < MIN_REPLIES:
             continue
-        shown = []
-        for row in rows[:contexts]:
-            pos = next(p for r, p in where[token] if r == row)
+        shown: list[str] = []
+        for row, pos in where[token]:
             ids = ids_of[row]
             before = tokenizer.decode(ids[max(starts[row], pos - CONTEXT_TOKENS) : pos])
-            shown.append(f"\u2026{_shown(before)}[{_shown(tokenizer.decode([token]))}]")
+            text = f"\u2026{_shown(before)}[{_shown(tokenizer.decode([token]))}]"
+            if text not in shown:  # distinct contexts: a stock phrase shows once
+                shown.append(text)
+            if len(shown) == contexts:
+                break
         out.append(TokenShift(tokenizer.decode([token]), float(np.mean(values)), len(values), len(rows), tuple(shown)))
     out.sort(key=lambda s: -s.mean_rise)
     return out[:top]

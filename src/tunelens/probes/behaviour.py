@@ -173,7 +173,15 @@ def _switch_table(layouts: dict[str, list[str]]) -> Table:
     )
 
 
-def _notes(cfg: BehaviourConfig, ctx: ProbeContext, n: int, features: int, greedy: dict[str, list[str]]) -> list[str]:
+def _cut(ctx: ProbeContext, greedy: dict[str, list[str]], limit: int) -> dict[str, int]:
+    """Replies per model that used the whole token budget (most likely cut off)."""
+    engines = dict(ctx.engines())
+    return {
+        name: sum(len(engines[name].encode_continuation(r)) >= limit - 1 for r in rs) for name, rs in greedy.items()
+    }
+
+
+def _notes(cfg: BehaviourConfig, ctx: ProbeContext, n: int, features: int, cut: dict[str, int]) -> list[str]:
     template = all(engine.has_chat_template for _, engine in ctx.engines())
     notes = [
         f"{n} ordinary prompts; greedy replies of up to {cfg.max_new_tokens} tokens"
@@ -186,12 +194,11 @@ def _notes(cfg: BehaviourConfig, ctx: ProbeContext, n: int, features: int, greed
         "of them), each tested by exact McNemar over prompts and counted in the report's false-discovery control; "
         "chosen by pooled counts, so the selection does not bias the tests.",
     ]  # fmt: skip
-    for name, rs in greedy.items():
-        cut = sum(len(r.split()) and not r.rstrip().endswith((".", "!", "?", ")", "`", "}", "]", '"')) for r in rs)
-        if cut * 4 > len(rs):
+    for name, n_cut in cut.items():
+        if n_cut * 4 > n:
             notes.append(
-                f"{cut} of the {name} model's {len(rs)} replies end mid-sentence (most likely cut at "
-                f"{cfg.max_new_tokens} tokens): their closing lines are not closings."
+                f"{n_cut} of the {name} model's {n} replies reached the {cfg.max_new_tokens}-token limit: their last "
+                "line is where they were cut, not how they close."
             )
     if n < MIN_ITEMS:
         notes.append(f"Only {n} prompts: paired verdicts need at least {MIN_ITEMS}.")
@@ -262,5 +269,5 @@ def behaviour(ctx: ProbeContext, cfg: BehaviourConfig) -> ProbeResult:
         metrics=metrics,
         items=items,
         tables=tables,
-        notes=_notes(cfg, ctx, len(prompts), len(features), greedy),
+        notes=_notes(cfg, ctx, len(prompts), len(features), _cut(ctx, greedy, cfg.max_new_tokens)),
     )

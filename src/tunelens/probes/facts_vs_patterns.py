@@ -9,7 +9,10 @@ their exposure counts) this probe measures, for both models:
 * pattern adoption: the share of replies to held-out prompts that follow each rule;
 * fact recall by exposure count: does the chat reply to a held-out question contain the
   fact's value; does the value win a multiple choice by log-likelihood; and the
-  log-probability of the value itself.
+  log-probability of the value itself;
+* when the spec's facts carry the training prompt that asked for them (``FactSpec.verbatim``,
+  as a spec derived from the training data does), recall on that prompt as written apart
+  from recall on the reworded question: a fact recalled only verbatim is memorised wording.
 
 Its item counts come from the spec: one paired item per held-out prompt (pattern metrics)
 and one per fact (fact metrics), each capped by the budget's config. Both headline metrics
@@ -51,7 +54,9 @@ class FactsVsPatternsConfig:
     keyword facts), so it has 22 items at standard and thorough, whatever the cap; a user's
     spec with more facts gets up to the cap. Each fact costs a training-set design, not a
     generated item, which is why no budget can grow it. Chat generation is the cost: one
-    reply of up to ``max_new_tokens`` per held-out prompt and model."""
+    reply of up to ``max_new_tokens`` per held-out prompt and model, one of up to
+    ``fact_max_new_tokens`` per fact, and one more per fact that carries its training prompt
+    (``FactSpec.verbatim``)."""
 
     max_heldout: int = 60  # held-out prompts for the pattern metrics (the first ones of the spec)
     max_facts: int = 60  # facts for the recall metrics, spread over the exposure levels
@@ -78,6 +83,11 @@ METRICS = [
         unit="rate",
         headline=True,
         items=lambda c: min(c.max_facts, TYPICAL_FACTS),
+    ),
+    MetricDecl(
+        "fact_recall_verbatim",
+        "Trained facts recalled in chat replies to their training prompt as written",
+        unit="rate",
     ),
     MetricDecl("fact_choice", "Trained fact wins a multiple choice by likelihood", unit="accuracy"),
     MetricDecl("fact_logprob", "Log-probability of the trained fact's value", unit="nats"),
@@ -165,9 +175,57 @@ def _exposure_trend(facts: list[FactSpec], logp: dict[str, list[float]], seed: i
     )
 
 
+def _verbatim(
+    ctx: ProbeContext, facts: list[FactSpec], recall: dict[str, list[bool]], replies: dict[str, list[str]]
+) -> tuple[Metric, dict[str, dict[str, object]], str]:
+    """Recall on the training prompts as written (the facts that have one), the per-fact
+    record for the items, and a note setting it beside recall on the reworded questions."""
+    asked = [i for i, f in enumerate(facts) if f.verbatim]
+    hits = {n: [contains_answer(r, facts[i].answer) for r, i in zip(replies[n], asked)] for n in replies}
+    metric = paired_metric(
+        NAME,
+        "fact_recall_verbatim",
+        "Fact recall in chat replies to the training prompt as written",
+        hits,
+        seed=ctx.seed,
+        unit="rate",
+    )
+    extra = {
+        facts[i].id: {
+            "verbatim": facts[i].verbatim,
+            "base_verbatim_output": replies["base"][k],
+            "tuned_verbatim_output": replies["tuned"][k],
+            "base_verbatim_recalled": hits["base"][k],
+            "tuned_verbatim_recalled": hits["tuned"][k],
+        }
+        for k, i in enumerate(asked)
+    }
+    only = [facts[i].id for k, i in enumerate(asked) if hits["tuned"][k] and not recall["tuned"][i]]
+
+    def share(values: list[bool]) -> str:
+        return f"{sum(values) / len(values):.0%}" if values else "n/a"
+
+    reworded = {n: [recall[n][i] for i in asked] for n in recall}
+    note = (
+        f"Verbatim vs reworded: on the training prompts as written the tuned model recalls "
+        f"{share(hits['tuned'])} of {len(asked)} facts (base {share(hits['base'])}; fact_recall_verbatim), on the "
+        f"reworded questions {share(reworded['tuned'])} (base {share(reworded['base'])}; fact_recall). "
+        + (
+            f"{len(only)} facts are recalled only verbatim ({', '.join(only)}): a fact recalled only verbatim is "
+            "memorised wording, not knowledge the model can use when asked otherwise."
+            if only
+            else "No fact is recalled only verbatim (a fact recalled only verbatim would be memorised wording)."
+        )
+    )
+    return metric, extra, note
+
+
 def _facts(
-    ctx: ProbeContext, facts: list[FactSpec], replies: dict[str, list[str]]
-) -> tuple[list[Metric], list[ItemRecord], list[Plot], str]:
+    ctx: ProbeContext,
+    facts: list[FactSpec],
+    replies: dict[str, list[str]],
+    verbatim_replies: dict[str, list[str]] | None = None,
+) -> tuple[list[Metric], list[ItemRecord], list[Plot], list[str]]:
     recall: dict[str, list[bool]] = {}
     mc: dict[str, list[bool]] = {}
     logp: dict[str, list[float]] = {}
@@ -191,6 +249,12 @@ def _facts(
             unit="nats",
         ),
     ]
+    verbatim_extra: dict[str, dict[str, object]] = {}
+    notes = [_exposure_trend(facts, logp, ctx.seed)]
+    if verbatim_replies is not None:
+        metric, verbatim_extra, note = _verbatim(ctx, facts, recall, verbatim_replies)
+        metrics.append(metric)
+        notes.append(note)
     levels = sorted({f.exposures for f in facts})
     for level in levels:
         subset = {n: [recall[n][i] for i, f in enumerate(facts) if f.exposures == level] for n in recall}
@@ -216,6 +280,7 @@ def _facts(
                 "tuned_choice_right": mc["tuned"][i],
                 "base_logprob": logp["base"][i],
                 "tuned_logprob": logp["tuned"][i],
+                **verbatim_extra.get(f.id, {}),
             },
         )
         for i, f in enumerate(facts)
@@ -249,7 +314,7 @@ def _facts(
             series=[Series(name=n, x=list(levels), y=by_level(logp[n])) for n in ("base", "tuned")],
         ),
     ]
-    return metrics, items, plots, _exposure_trend(facts, logp, ctx.seed)
+    return metrics, items, plots, notes
 
 
 @probe(
@@ -272,13 +337,14 @@ def facts_vs_patterns(ctx: ProbeContext, cfg: FactsVsPatternsConfig) -> ProbeRes
     prompts = list(task.heldout_prompts[: cfg.max_heldout])
     facts = select_facts(task.facts, cfg.max_facts)
     ctx.progress(f"facts_vs_patterns: replies to {len(prompts)} held-out prompts and {len(facts)} fact questions")
-    replies = chat_reply_sets(
-        ctx.engines(),
-        {
-            "patterns": (prompts, cfg.max_new_tokens),
-            "facts": ([f.question for f in facts], cfg.fact_max_new_tokens),
-        },
-    )
+    verbatim = [f.verbatim for f in facts if f.verbatim]
+    sets = {
+        "patterns": (prompts, cfg.max_new_tokens),
+        "facts": ([f.question for f in facts], cfg.fact_max_new_tokens),
+    }
+    if verbatim:
+        sets["verbatim"] = (verbatim, cfg.fact_max_new_tokens)
+    replies = chat_reply_sets(ctx.engines(), sets)
     metrics: list[Metric] = []
     items: list[ItemRecord] = []
     notes: list[str] = []
@@ -295,8 +361,8 @@ def facts_vs_patterns(ctx: ProbeContext, cfg: FactsVsPatternsConfig) -> ProbeRes
         notes.append("The task spec has no facts: no fact metric.")
         return ProbeResult(name=NAME, metrics=metrics, items=items, notes=notes)
     ctx.progress("facts_vs_patterns: fact recall")
-    fact_metrics, fact_items, plots, trend = _facts(ctx, facts, replies["facts"])
-    notes.insert(0, trend)
+    fact_metrics, fact_items, plots, fact_notes = _facts(ctx, facts, replies["facts"], replies.get("verbatim"))
+    notes[:0] = fact_notes
     if len(facts) < len(task.facts):
         notes.append(
             f"Fact metrics on {len(facts)} of the spec's {len(task.facts)} facts (the budget's cap), "
