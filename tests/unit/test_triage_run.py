@@ -43,7 +43,7 @@ def test_triage_writes_json_and_html_and_round_trips(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["triage.html", "triage.json"]
     assert load_triage(out / "triage.json") == results
     assert results.model is None and "No model" in results.model_note
-    assert results.data.n_examples == 16 and results.data.forms == {"chat": 16, "prompt_completion": 0, "text": 0}
+    assert results.data.n_examples == 16 and results.data.forms == {"chat": 16}
     assert all(f.prior_logprob is None and f.priming_risk is None for f in results.facts)
     rec = results.recommendation
     assert rec.resolve_first[0] == results.contradictions[0].id
@@ -77,7 +77,7 @@ def test_prompt_completion_and_text_records(tmp_path: Path) -> None:
         ],
     )
     results = build_triage(path, model=None)
-    assert results.data.forms == {"chat": 0, "prompt_completion": 1, "text": 1}
+    assert results.data.forms == {"prompt_completion": 1, "text": 1}
     (conflict,) = results.contradictions
     assert [(v.value, v.lines) for v in conflict.values] == [("2 years", [1]), ("3 years", [2])]
 

@@ -137,7 +137,7 @@ def _summary(examples: Sequence[Example], source: str) -> DataSummary:
     return DataSummary(
         source=source,
         n_examples=len(examples),
-        forms={form: forms.get(form, 0) for form in FORMS},
+        forms={form: forms[form] for form in FORMS if forms[form]},
         median_reply_words=median_words(examples),
     )
 
