@@ -4,7 +4,9 @@
     results = audit("embedded:smollm2-135m-instruct", "runs/demo/adapter", out_dir="runs/audit")
 
 results.json is rewritten after every probe, so an interrupted audit keeps what it had
-measured; report.html is written last, from results.json alone.
+measured; report.html is written last, from results.json alone. Given the training data and
+no task spec, the audit derives the spec from the data (``tunelens.triaging.derive_task_spec``)
+and writes it as task.json beside results.json.
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ from tunelens.models import (
     model_info,
     parse_ref,
 )
-from tunelens.outdir import prepare_out_dir
+from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import BUDGETS, PROBES, ProbeContext, ProbeSpec, default_budget, get_probe
 from tunelens.report import write_report
 from tunelens.results import AuditResults, ProbeResult, TrainingInfo, save_results
 from tunelens.stats import apply_verdicts, declare_all
 from tunelens.summary import summarise
-from tunelens.triaging import TriageResults, check_forecast
+from tunelens.triaging import DerivedSpec, TriageResults, check_forecast, derive_task_spec
+
+DERIVED_NOTES = ("facts_vs_patterns", "priming")
+"""Probes whose results say how a derived task spec was made (held-out prompts, left-out patterns)."""
 
 
 def default_probes(task: TaskSpec | None) -> list[str]:
@@ -61,6 +66,7 @@ def audit(
     options: LoadOptions = LoadOptions(),
     training: TrainingInfo | None = None,
     triage: TriageResults | None = None,
+    data: str | Path | Sequence[dict] | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> AuditResults:
     """Audit ``tuned`` against ``base`` and write results.json and report.html in out_dir.
@@ -70,20 +76,38 @@ def audit(
     (``{"cot_faithfulness": "quick"}``); ``configs`` overrides a probe's config outright.
     ``margins`` overrides margins of equivalence (``{"forgetting.arithmetic_acc": 0.03}``).
     With ``triage`` (the triage of the training data), results.json also holds its forecast
-    checked against the measured fate of each fact (``AuditResults.forecast_check``)."""
+    checked against the measured fate of each fact (``AuditResults.forecast_check``).
+
+    ``data`` (the training data: a JSONL path or records), when no ``task`` is given, is read
+    for a task spec (``derive_task_spec``: its patterns, facts with their exposure counts,
+    priming keywords), written to ``out_dir/task.json``; held-out prompts are
+    ``training.heldout`` when the tune recorded any, else near-duplicates of the training
+    prompts, and the notes of facts_vs_patterns and priming say which. With a ``task``,
+    ``data`` is not read."""
     budget = "quick" if quick else (budget or default_budget())
     for chosen in (budget, *(probe_budgets or {}).values()):
         if chosen not in BUDGETS:
             raise TunelensError(f"unknown budget '{chosen}'; choose one of {', '.join(BUDGETS)}")
+    derived: DerivedSpec | None = None
+    if task is None and data is not None:
+        progress("deriving the task spec from the training data")
+        heldout = training.heldout if training is not None else ()
+        derived = derive_task_spec(data, triage, heldout=heldout, seed=seed)
+        task = derived.spec
     names = list(probes) if probes else default_probes(task)
     specs = [get_probe(n) for n in names]
     for spec in specs:
         if spec.needs_task and task is None:
-            raise TunelensError(f"probe '{spec.name}' needs the fine-tune's task spec: pass --task TASK.json")
+            raise TunelensError(
+                f"probe '{spec.name}' needs the fine-tune's task spec: pass --task TASK.json or the training data "
+                "(--data DATA.jsonl) to derive it"
+            )
     for ref in (base, tuned):
         if isinstance(ref, str):
             parse_ref(ref)  # fail on a bad reference before anything is written
     out = prepare_out_dir(out_dir)
+    if derived is not None and task is not None:
+        atomic_write_text(out / "task.json", json.dumps(task.to_dict(), indent=1))
     suite_path = Path(suite) if suite else None
     if suite_path is not None and not suite_path.is_file():
         raise TunelensError(f"no such suite file: {suite_path}")
@@ -109,6 +133,8 @@ def audit(
         t0 = time.perf_counter()
         skip = _not_applicable(spec, (base_model, tuned_model))
         result: ProbeResult = ProbeResult(name=spec.name, notes=[skip]) if skip else spec.run(ctx, config)
+        if derived is not None and spec.name in DERIVED_NOTES and not skip:
+            result.notes.extend(derived.notes_for(spec.name))
         undeclared = declare_all(result.metrics, spec.metrics, margins)
         _budget_counts(spec, result)
         if undeclared:

@@ -4,6 +4,10 @@
    answer in a house style, point facts each seen 1, 3, 10 or 30 times, and (full demo)
    six facts seen 4 times whose values are surprising keywords or unsurprising controls
    (priming, Sun et al. 2025); triage it with the base model (forecast which facts stick).
+   The audit's task spec is derived from the data alone, as for a user's data
+   (``derive_task_spec``); the generator's own spec is kept as task_generated.json and only
+   checks the derived one (``check_derived_spec``: every planted fact with its exposure
+   count, every planted pattern rule reproduced).
 2. LoRA-fine-tune the embedded SmolLM2-135M-Instruct on it (CPU, a few minutes).
 3. Audit base against tuned with every probe into results.json and report.html, and print
    what stuck, what leaked and what it cost, and how the triage forecast fared.
@@ -16,20 +20,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tunelens._audit import audit
-from tunelens.data import support_desk_dataset, write_jsonl
+from tunelens.data import TaskSpec, support_desk_dataset, write_jsonl
+from tunelens.data._support_desk import render_answer
 from tunelens.data._support_desk_keywords import KEYWORD_EXPOSURES
 from tunelens.models import DEFAULT_MODEL, LoadOptions, load_model
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import PROBES
 from tunelens.results import AuditResults, ProbeResult
 from tunelens.summary import describe, format_value, verdict_text
-from tunelens.triaging import build_triage, write_triage
+from tunelens.triaging import build_triage, derive_task_spec, write_triage
+from tunelens.triaging._values import canonical_value
 from tunelens.tuning import TrainConfig, tune
 
 QUICK_PROBES = ("forgetting", "facts_vs_patterns")
@@ -37,6 +43,7 @@ QUICK_PROBES = ("forgetting", "facts_vs_patterns")
 
 
 DEMO_BUDGETS: dict[str, str] = {
+    "behaviour": "standard",
     "forgetting": "standard",
     "facts_vs_patterns": "standard",
     "context": "standard",
@@ -96,27 +103,93 @@ def demo_config(quick: bool = False, **overrides: object) -> DemoConfig:
     return DemoConfig(**{**base.__dict__, **overrides})  # type: ignore[arg-type]
 
 
+_CHECK_STEPS: tuple[tuple[str, ...], ...] = (
+    ("Open the Domains tab and pick the domain.", "Click Renew and confirm the payment."),
+    ("Sign in to your dashboard.", "Open Settings, then Notifications.", "Turn off the weekly summary."),
+    ("Restart the site from the Performance tab.",),
+)
+"""Steps of replies the data never holds, laid out in the house style, to check rules on."""
+
+
+@dataclass(frozen=True)
+class SpecCheck:
+    """The spec derived from the demo's data against the one its generator wrote."""
+
+    facts_found: int
+    exposures_exact: int
+    n_facts: int
+    extra_facts: tuple[str, ...]  # derived facts the generator did not plant (their answers)
+    patterns_reproduced: int
+    n_patterns: int
+    summary: str
+
+
+def _check_replies(training_replies: Sequence[str]) -> list[str]:
+    """The training replies, and new replies in the house style with and without each of its parts."""
+    out = list(training_replies)
+    for steps in _CHECK_STEPS:
+        full = render_answer(steps)
+        lines = full.splitlines()
+        out += [full, "\n".join(lines[1:]), "\n".join(lines[:-1]), full.replace("1. ", "- ").replace("2. ", "- ")]
+    return out
+
+
+def check_derived_spec(derived: TaskSpec, generated: TaskSpec, training_replies: Sequence[str]) -> SpecCheck:
+    """Does the spec derived from the data recover what the generator planted?
+
+    A planted fact is found when a derived fact has the same answer (canonical form: "13
+    percent" is "13%"), and exact when it has the same exposure count. A planted pattern rule
+    is reproduced when some derived rule matches exactly the same replies: the training
+    replies, and new replies in the house style with and without each of its parts."""
+    derived_by_value = {canonical_value(f.answer).lower(): f for f in derived.facts}
+    planted = {canonical_value(f.answer).lower(): f for f in generated.facts}
+    found = [k for k in planted if k in derived_by_value]
+    exact = [k for k in found if derived_by_value[k].exposures == planted[k].exposures]
+    extra = tuple(derived_by_value[k].answer for k in derived_by_value if k not in planted)
+    replies = _check_replies(training_replies)
+    hits = {rule.name: [derived.pattern_matches(r)[rule.name] for r in replies] for rule in derived.patterns}
+    reproduced = [
+        rule.name
+        for rule in generated.patterns
+        if any(h == [generated.pattern_matches(r)[rule.name] for r in replies] for h in hits.values())
+    ]
+    summary = (
+        f"derived task spec: {len(found)} of {len(planted)} planted facts found, {len(exact)} with their exact "
+        f"exposure count" + (f" (and {len(extra)} more: {', '.join(extra)})" if extra else "")
+        + f"; {len(reproduced)} of {len(generated.patterns)} planted pattern rules reproduced by its "
+        f"{len(derived.patterns)} rules"
+    )  # fmt: skip
+    return SpecCheck(len(found), len(exact), len(planted), extra, len(reproduced), len(generated.patterns), summary)
+
+
 @dataclass(frozen=True)
 class DemoOutcome:
     results: AuditResults
     out_dir: Path
     seconds: float
     stages: dict[str, float]
+    spec_check: SpecCheck | None = None  # the derived task spec against the generator's
 
 
 def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadOptions = LoadOptions()) -> DemoOutcome:
     started = time.perf_counter()
     stages: dict[str, float] = {}
     out = prepare_out_dir(cfg.out_dir)
-    examples, task = support_desk_dataset(
+    examples, generated = support_desk_dataset(
         cfg.facts_per_level, n_pattern_only=cfg.n_pattern_only, seed=cfg.seed, keyword_exposures=cfg.keyword_exposures
     )
-    write_jsonl(out / "data.jsonl", examples)
-    atomic_write_text(out / "task.json", json.dumps(task.to_dict(), indent=1))
+    data = out / "data.jsonl"
+    write_jsonl(data, examples)
+    atomic_write_text(out / "task_generated.json", json.dumps(generated.to_dict(), indent=1))
+    derived = derive_task_spec(data, seed=cfg.seed)  # the audit derives the same spec from the same file
+    atomic_write_text(out / "task.json", json.dumps(derived.spec.to_dict(), indent=1))
+    check = check_derived_spec(derived.spec, generated, [m["messages"][-1]["content"] for m in examples])
     say(
-        f"[1/3] wrote {len(examples)} support-desk examples ({len(task.facts)} facts seen "
-        f"{', '.join(str(n) for n in sorted({f.exposures for f in task.facts}))} times) to {out / 'data.jsonl'}"
+        f"[1/3] wrote {len(examples)} support-desk examples ({len(generated.facts)} facts seen "
+        f"{', '.join(str(n) for n in sorted({f.exposures for f in generated.facts}))} times) to {data}"
     )
+    kind = "near-duplicates of training prompts" if derived.heldout_kind == "near_duplicate" else derived.heldout_kind
+    say(f"      {check.summary}; {len(derived.heldout)} held-out prompts, {kind} → {out / 'task.json'}")
     t0 = time.perf_counter()
     say(f"[2/3] LoRA fine-tuning {cfg.model} on the CPU …")
     run = tune(cfg.model, out / "data.jsonl", out_dir=out / "tune", method="lora", config=cfg.train, options=options)
@@ -136,7 +209,7 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
         base,
         str(run.checkpoint),
         out_dir=out,
-        task=task,
+        data=data,
         seed=cfg.seed,
         quick=cfg.quick,
         budget="quick" if cfg.quick else "standard",
@@ -153,7 +226,7 @@ def run_demo(cfg: DemoConfig, say: Callable[[str], None] = print, options: LoadO
     for line in story(results):
         say(line)
     say(f"\nreport: {out / 'report.html'}   results: {out / 'results.json'}   ({seconds:.0f}s in all)")
-    return DemoOutcome(results, out, seconds, stages)
+    return DemoOutcome(results, out, seconds, stages, check)
 
 
 def _probe(results: AuditResults, name: str) -> ProbeResult | None:

@@ -21,6 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--probes", help=f"comma-separated subset of: {', '.join(PROBES)}")
     p.add_argument("--out", default="tunelens-out", help="output directory (default: tunelens-out)")
     p.add_argument("--task", help="task spec JSON of the fine-tune (patterns, held-out prompts, facts)")
+    p.add_argument(
+        "--data",
+        help="the fine-tune's training data (JSONL, ...): without --task, the task spec is derived from it and "
+        "written to OUT/task.json",
+    )
     p.add_argument("--suite", help="your own regression suite, JSONL (see README)")
     p.add_argument("--triage", help="triage.json of the training data: check its forecast against the measured facts")
     p.add_argument("--seed", type=int, default=0)
@@ -85,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     from tunelens import audit
 
     task = _read_task(args.task) if args.task else None
+    if args.task and args.data:
+        err(f"--task given: the task spec is {args.task}; --data {args.data} is not read")
     triage = None
     if args.triage:
         from tunelens.triaging import load_triage
@@ -103,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         budget=args.budget,
         margins=parse_margins(args.margin),
         triage=triage,
+        data=args.data if not args.task else None,
         options=load_options(args),
         progress=err,
     )

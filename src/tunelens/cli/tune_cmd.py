@@ -20,7 +20,11 @@ RECIPE_FLAGS = {"rank": "--lora-rank", "attention": "--svf-attention", "max_mult
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="fine-tune a model, then audit it", description=__doc__)
     p.add_argument("base", help="base model reference")
-    p.add_argument("data", help="training data, JSONL: chat messages, prompt/completion or text per line")
+    p.add_argument(
+        "data",
+        help="training data: JSONL, JSON, parquet, arrow or a dataset folder; chat, prompt/completion, text, "
+        "ShareGPT or Alpaca records (see README)",
+    )
     p.add_argument("--method", choices=list(RECIPES), default="lora", help="what trains (default: lora)")
     p.add_argument("--out", default="tunelens-tune", help="run directory (default: tunelens-tune)")
     p.add_argument("--epochs", type=float, default=TrainConfig.epochs)
@@ -50,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--isolate-top", type=float, metavar="P", help="freeze its top P%% (default: 1)")
     g.add_argument("--mix-general", type=float, default=0.0, metavar="R", help="share R of general text in the data")
     p.add_argument("--no-audit", action="store_true", help="only train and save the checkpoint")
-    p.add_argument("--task", help="task spec JSON, for the facts_vs_patterns probe")
+    p.add_argument("--task", help="task spec JSON for facts_vs_patterns and priming (default: derived from DATA)")
     p.add_argument("--quick", action="store_true", help="quick audit (the same as --budget quick)")
     p.add_argument("--budget", choices=BUDGETS, help="the audit's items per probe (see tunelens audit --help)")
     add_load_options(p)
@@ -92,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         str(result.checkpoint),
         out_dir=Path(args.out) / "audit",
         task=task,
+        data=None if task else args.data,
         seed=args.seed,
         quick=args.quick,
         budget=args.budget,

@@ -74,7 +74,13 @@ class PatternRule:
 
 @dataclass(frozen=True)
 class FactSpec:
-    """A fact taught by the tune, with held-out ways to ask and score it."""
+    """A fact taught by the tune, with held-out ways to ask and score it.
+
+    ``question`` is asked in chat (for a spec derived from training data, the training prompt
+    reworded); ``prompt`` is the text after which the answer's log-probability is read;
+    ``verbatim``, when set, is the training prompt that asked for the fact, exactly as
+    written, so recall on it and on ``question`` can be told apart: a fact recalled only
+    verbatim is memorised wording. Optional: '' (and absent from JSON) when unknown."""
 
     id: str
     question: str
@@ -82,6 +88,7 @@ class FactSpec:
     answer: str
     distractors: tuple[str, ...]
     exposures: int
+    verbatim: str = ""
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,7 @@ class TaskSpec:
                     "answer": f.answer,
                     "distractors": list(f.distractors),
                     "exposures": f.exposures,
+                    **({"verbatim": f.verbatim} if f.verbatim else {}),
                 }
                 for f in self.facts
             ],
@@ -196,6 +204,9 @@ class TaskSpec:
         for index, raw in enumerate(facts_raw):
             where = f"task spec facts[{index}]"
             _check_fields(raw, where, ("id", "question", "prompt", "answer", "distractors", "exposures"))
+            verbatim = raw.get("verbatim", "")  # optional: specs written before it existed have none
+            if not isinstance(verbatim, str):
+                raise ValueError(f"{where} field 'verbatim' must be a string or absent")
             facts.append(
                 FactSpec(
                     id=_str_field(raw, "id", where),
@@ -204,6 +215,7 @@ class TaskSpec:
                     answer=_str_field(raw, "answer", where),
                     distractors=_str_tuple_field(raw, "distractors", where),
                     exposures=_int_field(raw, "exposures", where),
+                    verbatim=verbatim,
                 )
             )
         keywords_raw = d.get("keywords", [])  # optional: specs written before keywords existed have none

@@ -8,6 +8,7 @@
 Run from the shell as ``tunelens triage DATA.jsonl [--model M | --no-model] [--out DIR]``.
 """
 
+from tunelens.triaging._derive import DerivedFact, DerivedSpec, DroppedPattern, HeldoutPrompt, derive_task_spec
 from tunelens.triaging._evaluate import ExtractorScore, score_against_task
 from tunelens.triaging._forecast import forecast, forecast_rule
 from tunelens.triaging._html import render_triage_html
@@ -32,15 +33,20 @@ __all__ = [
     "Contradiction",
     "ContradictionValue",
     "DataSummary",
+    "DerivedFact",
+    "DerivedSpec",
+    "DroppedPattern",
     "ExtractorScore",
     "Fact",
     "FactMention",
     "ForecastRule",
+    "HeldoutPrompt",
     "PatternFeature",
     "Recommendation",
     "TriageResults",
     "build_triage",
     "check_forecast",
+    "derive_task_spec",
     "forecast",
     "forecast_rule",
     "load_triage",

@@ -28,7 +28,9 @@ class DataSummary(_Model):
 
     source: str = Field(description="The data file (or a note that records came from memory).")
     n_examples: int
-    forms: dict[str, int] = Field(description="Examples per record form present (chat, prompt_completion, text, sharegpt, alpaca).")
+    forms: dict[str, int] = Field(
+        description="Examples per record form present (chat, prompt_completion, text, sharegpt, alpaca)."
+    )
     median_reply_words: float = Field(description="Median length of the trained replies, in words.")
 
 
