@@ -45,4 +45,4 @@ def test_page_colours_only_corrected_changes_and_shows_the_update() -> None:
     assert 'class="d worse"' in page and 'class="d better"' in page  # lora: more loss (worse), more style
     assert page.count('class="d worse"') == 1 and page.count('class="d better"') == 1  # retrieval: uncoloured
     assert "Stale facts" in page and "75 days → 30 days" in page and "27%" in page
-    assert "lora: loss on general text" in page or "lora: held-out replies following" in page
+    assert "lora: loss on general text" in page or "lora: held-out replies in the trained pattern" in page

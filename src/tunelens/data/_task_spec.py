@@ -64,12 +64,24 @@ class PatternRule:
     """A named style rule, matched with ``re.search(regex, response, re.MULTILINE)``.
 
     Matching is case-sensitive because the style is exact; a rule that should
-    ignore case can start its regex with ``(?i)``.
+    ignore case can start its regex with ``(?i)``. ``share`` (optional) is the share of the
+    training replies that follow the rule, as a derived spec records it: a rule most but not
+    all of them follow is a habit, checked on its own but not part of "every rule".
     """
 
     name: str
     description: str
     regex: str
+    share: float | None = None
+
+    def to_dict(self) -> dict:
+        out = {"name": self.name, "description": self.description, "regex": self.regex}
+        return out if self.share is None else {**out, "share": self.share}
+
+
+CORE_SHARE = 0.9
+"""A rule followed by at least this share of the training replies (or with no share given)
+is part of the pattern every reply should show (``TaskSpec.core_patterns``)."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +172,7 @@ class TaskSpec:
         """A JSON-ready dict; ``from_dict`` turns it back into an equal TaskSpec."""
         return {
             "name": self.name,
-            "patterns": [{"name": p.name, "description": p.description, "regex": p.regex} for p in self.patterns],
+            "patterns": [p.to_dict() for p in self.patterns],
             "heldout_prompts": list(self.heldout_prompts),
             "facts": [
                 {
@@ -195,11 +207,16 @@ class TaskSpec:
                 re.compile(regex, PATTERN_FLAGS)
             except re.error as exc:
                 raise ValueError(f"{where} field 'regex' is not a valid regex: {exc}") from exc
+            share = raw.get("share")
+            if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or
+                                      not 0 <= share <= 1):
+                raise ValueError(f"{where} field 'share' must be a number between 0 and 1, or absent")
             patterns.append(
                 PatternRule(
-                    _str_field(raw, "name", where), _str_field(raw, "description", where, allow_empty=True), regex
+                    _str_field(raw, "name", where), _str_field(raw, "description", where, allow_empty=True), regex,
+                    None if share is None else float(share),
                 )
-            )
+            )  # fmt: skip
         facts = []
         for index, raw in enumerate(facts_raw):
             where = f"task spec facts[{index}]"
@@ -228,6 +245,10 @@ class TaskSpec:
             facts=tuple(facts),
             keywords=tuple(KeywordSpec.from_dict(k, f"task spec keywords[{i}]") for i, k in enumerate(keywords_raw)),
         )
+
+    def core_patterns(self) -> tuple[PatternRule, ...]:
+        """The rules every trained reply follows (share unknown, or at least ``CORE_SHARE``)."""
+        return tuple(p for p in self.patterns if p.share is None or p.share >= CORE_SHARE)
 
     def pattern_matches(self, response: str) -> dict[str, bool]:
         """For each rule name, whether its regex is found in ``response``."""

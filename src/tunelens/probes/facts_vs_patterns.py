@@ -71,7 +71,7 @@ THOROUGH = FactsVsPatternsConfig(max_heldout=200, max_facts=200)
 METRICS = [
     MetricDecl(
         "pattern_all",
-        "Held-out replies following every trained pattern rule",
+        "Held-out replies in the trained pattern (every rule the training replies all follow)",
         unit="rate",
         headline=True,
         items=lambda c: min(c.max_heldout, TYPICAL_HELDOUT),
@@ -116,12 +116,13 @@ def _patterns(
     ctx: ProbeContext, task: TaskSpec, prompts: list[str], replies: dict[str, list[str]]
 ) -> tuple[list[Metric], list[ItemRecord]]:
     matches = {name: [task.pattern_matches(r) for r in replies[name]] for name in replies}
-    all_rules = {n: [all(m.values()) for m in matches[n]] for n in matches}
+    core = [rule.name for rule in task.core_patterns()] or [rule.name for rule in task.patterns]
+    all_rules = {n: [all(m[c] for c in core) for m in matches[n]] for n in matches}
     metrics = [
         paired_metric(
             NAME,
             "pattern_all",
-            "Held-out replies in the trained pattern (all rules)",
+            "Held-out replies in the trained pattern (every rule the training replies all follow)",
             all_rules,
             seed=ctx.seed,
             unit="rate",
@@ -147,8 +148,8 @@ def _patterns(
             input=p,
             base_output=replies["base"][i],
             tuned_output=replies["tuned"][i],
-            base_score=float(all(matches["base"][i].values())),
-            tuned_score=float(all(matches["tuned"][i].values())),
+            base_score=float(all_rules["base"][i]),
+            tuned_score=float(all_rules["tuned"][i]),
             extra={"base_rules": matches["base"][i], "tuned_rules": matches["tuned"][i]},
         )
         for i, p in enumerate(prompts)

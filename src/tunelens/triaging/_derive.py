@@ -243,7 +243,7 @@ def _rules(
         name = _slug(feature.id, "_")
         names[name] += 1
         name = name if names[name] == 1 else f"{name}_{names[name]}"
-        rules.append(PatternRule(name, feature.label, feature.regex))
+        rules.append(PatternRule(name, feature.label, feature.regex, round(feature.share, 4)))
         kept.append((name, feature.id, feature.share))
     return rules, kept, dropped
 
