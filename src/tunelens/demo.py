@@ -32,14 +32,18 @@ from tunelens.data._support_desk_keywords import KEYWORD_EXPOSURES
 from tunelens.models import DEFAULT_MODEL, LoadOptions, load_model
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import PROBES
+from tunelens.report import discoveries, discovery_sentence
 from tunelens.results import AuditResults, ProbeResult
 from tunelens.summary import describe, format_value, verdict_text
 from tunelens.triaging import build_triage, derive_task_spec, write_triage
 from tunelens.triaging._values import canonical_value
 from tunelens.tuning import TrainConfig, tune
 
-QUICK_PROBES = ("forgetting", "facts_vs_patterns")
-"""The quick demo runs the two probes that tell the core story, with fewer items."""
+QUICK_PROBES = ("behaviour", "forgetting", "facts_vs_patterns")
+NOW_SHOWN = 6
+"""Discoveries of the behaviour probe that open the demo's story."""
+"""The quick demo runs the probes that tell the core story (what the replies now do, what it cost,
+what stuck), with fewer items."""
 
 
 DEMO_BUDGETS: dict[str, str] = {
@@ -243,7 +247,12 @@ def _headline_lines(probe: ProbeResult | None) -> list[str]:
 def story(results: AuditResults) -> list[str]:
     """The three-part summary: what stuck, what leaked, what it cost; each probe's headline
     metrics (read from the probes' declarations, stored with each metric) with their verdicts."""
-    lines = ["", "What stuck (the pattern):"]
+    lines = ["", "What the tuned model now does (found from its replies to ordinary prompts, not told):"]
+    found = discoveries(results)
+    lines += [f"  {discovery_sentence(m)}" for m in found[:NOW_SHOWN]] or ["  no change found in those replies"]
+    if len(found) > NOW_SHOWN:
+        lines.append(f"  … and {len(found) - NOW_SHOWN} more in the report's behaviour section")
+    lines.append("What stuck (the pattern, on the task's own held-out prompts):")
     facts = _probe(results, "facts_vs_patterns")
     lines += _headline_lines(facts)
     lines.append("What leaked (facts, by how often they were seen):")
@@ -266,7 +275,8 @@ def story(results: AuditResults) -> list[str]:
         ]
     if results.forecast_check is not None:
         lines += ["Did triage foretell it?", *[f"  {s}" for s in results.forecast_check.summary]]
-    others = [p for p in results.probes if p.name not in ("forgetting", "facts_vs_patterns", "locality", "priming")]
+    told = ("behaviour", "forgetting", "facts_vs_patterns", "locality", "priming")
+    others = [p for p in results.probes if p.name not in told]
     if others:
         lines.append("The other probes (headline metrics, verdicts after correction for multiple comparisons):")
         for probe in others:

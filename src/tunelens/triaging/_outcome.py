@@ -90,8 +90,9 @@ def check_forecast(triage: TriageResults, results: AuditResults, seed: int = 0) 
     priming = {i.extra.get("fact_id"): i.extra.get("priming_log10") for i in _probe_items(results, "priming")}
     high = triage.rule.high_exposure
     rows, unmatched = [], []
+    by_id = {f.id: f for f in triage.facts}  # a spec derived from this triage keeps its fact ids
     for item in fact_items:
-        fact = _match(item.expected or "", triage.facts)
+        fact = by_id.get(item.item_id) or _match(item.expected or "", triage.facts)
         if fact is None:
             unmatched.append(item.item_id)
             continue
