@@ -54,13 +54,15 @@ DEMO_BUDGETS: dict[str, str] = {
     "self_conditioning": "quick",
     "retrieval_heads": "quick",
     "cot_faithfulness": "quick",
-    "diversity": "standard",
+    "diversity": "quick",
     "locality": "standard",
     "priming": "standard",
 }
 """The full demo's budget per probe, so the whole demo fits 10 minutes on a 2-core CPU: the
-probes of the demo's story (what stuck, what leaked, what it cost, where, what spilled over)
-and the context and diversity probes at the standard budget; the long-context and
+probes of the demo's story (what the replies now do, what stuck, what leaked, what it cost,
+where, what spilled over) and the context probe at the standard budget; diversity at quick,
+since ``behaviour`` already shows the replies' switch of format at standard (diversity adds
+the spread within a prompt's samples, about a minute at standard); the long-context and
 long-generation probes (self-conditioning's histories, retrieval heads' haystacks, chains of
 thought re-read per intervention: several minutes each at standard on a CPU) at quick, which
 the story then names with what that budget cannot show. A probe not listed runs at standard."""

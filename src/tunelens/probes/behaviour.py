@@ -69,13 +69,13 @@ class BehaviourConfig:
     feature holds under sampling too.
 
     Cost with the embedded SmolLM2-135M on a 2-core CPU: ``QUICK`` (12 prompts) about 20 s
-    for both models, ``standard`` (60 prompts, 128 greedy tokens, one 64-token sample each)
+    for both models, ``standard`` (60 prompts, 128 greedy tokens, one 48-token sample each)
     about 2 minutes, ``THOROUGH`` (200 prompts, 256 tokens, two samples) sized for a GPU."""
 
     n_prompts: int = 60  # the first n of EVERYDAY_PROMPTS; the paired unit
     max_new_tokens: int = 128  # greedy replies: most end within it
     samples_per_prompt: int = 1  # seeded samples per prompt and model for the sampled view (0: none)
-    sample_tokens: int = 64
+    sample_tokens: int = 48
     temperature: float = 1.0
     top_p: float = 0.95
     min_share: float = 0.08  # a candidate is in at least this share of the pooled replies
