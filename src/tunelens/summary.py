@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunelens.report import discoveries, discovery_sentence
+from tunelens.report import NOW, discoveries, discovery_sentence
 from tunelens.results import PERCENT_UNITS, AuditResults, Metric, Verdict
 
 DISCOVERIES = 4
@@ -66,9 +66,9 @@ def summarise(results: AuditResults, limit: int = 8) -> list[str]:
     the audit shows unchanged and how many it could not tell; or a plain statement that none changed."""
     metrics = results.metrics()
     found = discoveries(results)
-    lines = [f"Now: {discovery_sentence(m)}" for m in found[:DISCOVERIES]]
+    lines = [f"{NOW}{discovery_sentence(m)}" for m in found[:DISCOVERIES]]
     if len(found) > DISCOVERIES:
-        lines.append(f"… and {len(found) - DISCOVERIES} more changes of the replies to ordinary prompts below.")
+        lines.append(f"{NOW}… and {len(found) - DISCOVERIES} more changes of the replies to ordinary prompts.")
     shown = {id(m) for m in found}
     changed = [m for m in metrics if m.verdict == Verdict.changed and id(m) not in shown]
     changed.sort(key=lambda m: (m.negligible, not m.headline, m.p_adjusted if m.p_adjusted is not None else 1.0))

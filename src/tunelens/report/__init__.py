@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunelens.outdir import atomic_write_text
-from tunelens.report._discoveries import discoveries
+from tunelens.report._discoveries import NOW, discoveries
 from tunelens.report._discoveries import sentence as discovery_sentence
 from tunelens.report._html import html_document, render_html
 from tunelens.report._sections import table
 from tunelens.results import AuditResults
 
-__all__ = ["discoveries", "discovery_sentence", "html_document", "render_html", "table", "write_report"]
+__all__ = ["NOW", "discoveries", "discovery_sentence", "html_document", "render_html", "table", "write_report"]
 
 
 def write_report(results: AuditResults, path: str | Path) -> Path:

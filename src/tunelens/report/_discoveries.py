@@ -12,6 +12,8 @@ from html import escape
 from tunelens.results import PERCENT_UNITS, AuditResults, Metric, Verdict
 
 PROBE = "behaviour"
+NOW = "Now: "
+"""How a summary line that restates a discovery starts (the report shows those in its own block)."""
 SHOWN = 8
 """Discoveries on the report's first screen (the rest are in the probe's section)."""
 

@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from tunelens.report._discoveries import discoveries_block
+from tunelens.report._discoveries import NOW, discoveries_block
 from tunelens.report._forecast import SECTION_ID, forecast_section
 from tunelens.report._format import (
     CORRECTION_LABELS,
@@ -263,8 +263,10 @@ def _first_screen(results: AuditResults) -> str:
         (m for m in metrics if verdict_of(m) is Verdict.inconclusive),
         key=lambda m: (not m.headline, -_size_of_change(m)),
     )
-    summary = "".join(f"<li>{escape(s)}</li>" for s in results.summary)
-    parts = ['<section class="first" id="tl-what-changed"><h2>What changed</h2>', discoveries_block(results)]
+    block = discoveries_block(results)
+    # The block states the discoveries; the summary's lines that restate them are left out here.
+    summary = "".join(f"<li>{escape(s)}</li>" for s in results.summary if not (block and s.startswith(NOW)))
+    parts = ['<section class="first" id="tl-what-changed"><h2>What changed</h2>', block]
     if summary:
         parts.append(f'<ul class="summary">{summary}</ul>')
     parts.append(_counts(metrics, changed))
