@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tunelens.probes._surface import KINDS as FEATURE_KINDS
+
 TRIAGE_SCHEMA_VERSION = "1.1"
 
 Forecast = Literal["likely_recalled", "may_leak", "will_leak"]
@@ -38,20 +40,7 @@ class PatternFeature(_Model):
     """Something that recurs across many trained replies: fine-tuning installs it durably."""
 
     id: str = Field(description="Stable identifier, e.g. 'opening_line:1'.")
-    kind: Literal[
-        "opening_line",
-        "closing_line",
-        "opening_words",
-        "closing_words",
-        "recurring_line",
-        "layout",
-        "structure",
-        "length",
-        "tone",
-        "stance",
-        "language",
-        "system_prompt",
-    ]
+    kind: Literal[FEATURE_KINDS] = Field(description="The kind of feature (tunelens.probes._surface.KINDS).")
     label: str = Field(description="What the feature is, in words.")
     example: str = Field(description="One instance as it appears in the data.")
     count: int = Field(description="Examples that have the feature.")
