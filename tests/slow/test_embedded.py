@@ -60,7 +60,7 @@ def test_quick_demo_end_to_end(tmp_path: Path) -> None:
     outcome = run_demo(demo_config(quick=True, out_dir=str(tmp_path)), say=lines.append)
     results = load_results(tmp_path / "results.json")
     assert results == outcome.results
-    assert [p.name for p in results.probes] == ["forgetting", "facts_vs_patterns"]
+    assert [p.name for p in results.probes] == ["behaviour", "forgetting", "facts_vs_patterns"]
     pattern = next(m for m in results.metrics() if m.name == "pattern_all")
     assert pattern.tuned is not None and pattern.base is not None and pattern.tuned > pattern.base
     assert results.training is not None and results.training.loss_curve[-1][1] < results.training.loss_curve[0][1]
@@ -68,3 +68,5 @@ def test_quick_demo_end_to_end(tmp_path: Path) -> None:
     assert "facts_vs_patterns" in html and "<svg" in html
     text = "\n".join(lines)
     assert "What stuck" in text and "What leaked" in text and "What it cost" in text
+    assert text.index("What the tuned model now does") < text.index("What stuck")
+    assert "What the tuned model now does" in html
