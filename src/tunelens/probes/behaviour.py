@@ -68,9 +68,11 @@ class BehaviourConfig:
     shows only in a finished reply); samples are shorter, as they only show whether a
     feature holds under sampling too.
 
-    Cost with the embedded SmolLM2-135M on a 2-core CPU: ``QUICK`` (12 prompts) about 20 s
-    for both models, ``standard`` (60 prompts, 128 greedy tokens, one 48-token sample each)
-    about 2 minutes, ``THOROUGH`` (200 prompts, 256 tokens, two samples) sized for a GPU."""
+    Cost with the embedded SmolLM2-135M on a 2-core CPU: ``QUICK`` (12 prompts) about 30 s
+    for both models, ``standard`` (60 prompts, 128 greedy tokens, one 48-token sample each,
+    the token view on 30 replies) about 2 minutes: 50 s of generation per model and 27 s for
+    both models to score 60 replies token by token, hence 30 at standard; ``THOROUGH`` (200
+    prompts, 256 tokens, two samples, every reply in the token view) is sized for a GPU."""
 
     n_prompts: int = 60  # the first n of EVERYDAY_PROMPTS; the paired unit
     max_new_tokens: int = 128  # greedy replies: most end within it
@@ -81,11 +83,12 @@ class BehaviourConfig:
     min_share: float = 0.08  # a candidate is in at least this share of the pooled replies
     top_tokens: int = 15  # rows of the token-level view (0: no token view)
     token_contexts: int = 3
+    token_replies: int = 30  # the tuned replies the token view scores (the first ones; both models score each)
 
 
 QUICK = BehaviourConfig(n_prompts=12, max_new_tokens=96, samples_per_prompt=1, sample_tokens=48, top_tokens=10)
 STANDARD = BehaviourConfig()
-THOROUGH = BehaviourConfig(n_prompts=200, max_new_tokens=256, samples_per_prompt=2, sample_tokens=96)
+THOROUGH = BehaviourConfig(n_prompts=200, max_new_tokens=256, samples_per_prompt=2, sample_tokens=96, token_replies=200)
 
 
 def _prompts(cfg: BehaviourConfig) -> int:
@@ -247,10 +250,11 @@ def behaviour(ctx: ProbeContext, cfg: BehaviourConfig) -> ProbeResult:
     tables = [_switch_table(layouts), *([_sampled_table(features, greedy, samples)] if features else [])]
     if cfg.top_tokens:
         ctx.progress("behaviour: scoring the tuned model's replies under both models")
+        prompts_k, replies_k = texts["tuned"][: cfg.token_replies], greedy["tuned"][: cfg.token_replies]
         shifts = token_shifts(
-            ctx.base, ctx.tuned, texts["tuned"], greedy["tuned"], top=cfg.top_tokens, contexts=cfg.token_contexts
+            ctx.base, ctx.tuned, prompts_k, replies_k, top=cfg.top_tokens, contexts=cfg.token_contexts
         )
-        tables.insert(0, token_table(shifts, len(greedy["tuned"])))
+        tables.insert(0, token_table(shifts, len(replies_k)))
     present = {name: [[f.slug for f in features if f.test(r)] for r in rs] for name, rs in greedy.items()}
     words = {name: [float(len(r.split())) for r in rs] for name, rs in greedy.items()}
     items = [
