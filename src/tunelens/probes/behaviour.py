@@ -139,7 +139,7 @@ def _feature_metric(feature: SurfaceFeature, greedy: dict[str, list[str]], seed:
     )
 
 
-def _sampled_table(features: list[SurfaceFeature], greedy: dict, samples: dict) -> Table:
+def _sampled_table(features: list[SurfaceFeature], greedy: dict, samples: dict, sample_tokens: int) -> Table:
     def share(rs: list[str], f: SurfaceFeature) -> str:
         return f"{np.mean([f.test(r) for r in rs]):.0%}" if rs else "\u2013"
 
@@ -156,7 +156,8 @@ def _sampled_table(features: list[SurfaceFeature], greedy: dict, samples: dict) 
         columns=["feature", "base greedy", "tuned greedy", "base sampled", "tuned sampled"],
         rows=rows,
         caption=f"Share of replies with each feature: greedy replies (tested) and {n} seeded samples per model "
-        "(descriptive: does the feature hold when the model samples).",
+        f"(descriptive: does the feature hold when the model samples). Samples stop at {sample_tokens} tokens, so "
+        "features of a reply's end (a closing line) show less in them.",
     )
 
 
@@ -247,7 +248,9 @@ def behaviour(ctx: ProbeContext, cfg: BehaviourConfig) -> ProbeResult:
         ),
         *(_feature_metric(f, greedy, seed) for f in features),
     ]  # fmt: skip
-    tables = [_switch_table(layouts), *([_sampled_table(features, greedy, samples)] if features else [])]
+    tables = [_switch_table(layouts)]
+    if features:
+        tables.append(_sampled_table(features, greedy, samples, cfg.sample_tokens))
     if cfg.top_tokens:
         ctx.progress("behaviour: scoring the tuned model's replies under both models")
         prompts_k, replies_k = texts["tuned"][: cfg.token_replies], greedy["tuned"][: cfg.token_replies]
