@@ -13,6 +13,7 @@ from tunelens import audit
 from tunelens.data import support_desk_dataset, write_jsonl
 from tunelens.engine import Engine, GenRequest, LLRequest, Sampling
 from tunelens.models import check_same_tokenizer, load_model, model_info, write_fact_sheet
+from tunelens.probes.behaviour import BehaviourConfig
 from tunelens.probes.facts_vs_patterns import FactsVsPatternsConfig
 
 pytestmark = pytest.mark.integration
@@ -125,7 +126,10 @@ def test_retrieval_with_a_missing_or_empty_facts_file(tmp_path: Path, tiny_model
         load_model(f"retrieval:{tiny_model_dir}@{tmp_path / 'empty.txt'}")
 
 
-CHEAP = {"facts_vs_patterns": FactsVsPatternsConfig(max_new_tokens=6, fact_max_new_tokens=6, max_heldout=12)}
+CHEAP = {
+    "facts_vs_patterns": FactsVsPatternsConfig(max_new_tokens=6, fact_max_new_tokens=6, max_heldout=12),
+    "behaviour": BehaviourConfig(n_prompts=8, max_new_tokens=6, sample_tokens=4, top_tokens=3),
+}
 
 
 def test_audit_of_a_retrieval_channel_skips_weight_probes(tmp_path: Path, tiny_model_dir: Path, demo_data) -> None:
@@ -133,14 +137,14 @@ def test_audit_of_a_retrieval_channel_skips_weight_probes(tmp_path: Path, tiny_m
     results = audit(
         str(tiny_model_dir),
         f"retrieval:{tiny_model_dir}@{facts_file}",
-        probes=["facts_vs_patterns", "locality"],
+        probes=["facts_vs_patterns", "locality", "behaviour"],
         task=task,
         configs=CHEAP,
         out_dir=tmp_path,
     )
     assert results.tuned.kind == "retrieval"
-    facts, locality = results.probes
-    assert facts.metrics
+    facts, locality, behaviour = results.probes
+    assert facts.metrics and behaviour.metrics and behaviour.tables  # replies and token view through the channel
     assert locality.metrics == [] and locality.notes[0].startswith("does not apply: retrieval:")
     assert results.summary
     html = (tmp_path / "report.html").read_text()
@@ -151,11 +155,11 @@ def test_audit_of_a_proxy(tmp_path: Path, dirs, demo_data) -> None:
     results = audit(
         dirs["L"],
         f"proxy:{dirs['L']}+{dirs['T']}-{dirs['B']}",
-        probes=["facts_vs_patterns", "retrieval_heads"],
+        probes=["facts_vs_patterns", "retrieval_heads", "behaviour"],
         task=demo_data[2],
         configs=CHEAP,
         out_dir=tmp_path,
     )
     assert results.tuned.kind == "proxy"
-    assert results.probes[0].metrics
+    assert results.probes[0].metrics and results.probes[2].metrics and results.probes[2].tables
     assert "does not apply: proxy:" in results.probes[1].notes[0]
