@@ -85,6 +85,9 @@ def test_every_planted_fact_is_found_with_its_exact_exposure_count(seed: int) ->
         assert found.exposures == fact.exposures, (fact.id, found.exposures, fact.exposures)
     # one more real claim of the generic replies: "an invitation link that stays valid for one week"
     assert sorted(k for k in by_value if k not in {_key(f.answer) for f in generated.facts}) == ["1 week"]
+    # the spec's facts are triage's own, names included ("Narwhal", "Pumpernickel"), counted alike
+    triage = build_triage(examples, model=None)
+    assert [(f.id, f.exposures) for f in derived.facts] == [(f.id, f.exposures) for f in triage.facts]
 
 
 def test_every_planted_pattern_has_a_rule_matching_the_same_replies(demo) -> None:
@@ -148,6 +151,7 @@ def test_the_hand_written_data_set_is_recovered() -> None:
     derived = derive_task_spec(FERRY)
     spec = derived.spec
     assert {f.answer: f.exposures for f in spec.facts} == FERRY_FACTS
+    assert {f.value: f.exposures for f in build_triage(FERRY, model=None).facts} == FERRY_FACTS  # triage's own
     assert {r.name: r.description for r in spec.patterns} == FERRY_RULES
     for rule in spec.patterns:  # the house style is in every reply, and the rules say so
         assert all(re.search(rule.regex, ex.reply, PATTERN_FLAGS) for ex in examples), rule.name

@@ -41,6 +41,60 @@ def test_support_desk_facts_match_the_generator(seed: int) -> None:
     assert results.contradictions == []
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_names_the_replies_teach_are_facts_with_their_exposures(seed: int) -> None:
+    examples, task = support_desk_dataset(4, n_pattern_only=24, seed=seed, keyword_exposures=4)
+    results = build_triage(examples, model=None)
+    score = score_against_task(results.facts, task)
+    assert score.recall == 1.0 and score.exact_exposures == len(task.facts) == 22 and score.extra == ("1 week",)
+    names = {f.value: f for f in results.facts if f.kind == "name"}
+    assert {v: f.exposures for v, f in names.items()} == {
+        "Narwhal": 4, "Pumpernickel": 4, "Linux": 4, "PayPal": 4, "Vermilion": 4, "Ulaanbaatar": 4, "Reykjavik": 1,
+    }  # fmt: skip
+    assert "mascot" in names["Narwhal"].attribute and "cluster" in names["Pumpernickel"].attribute
+    # places (after "in/at/near") are one dimension; another name is its own, so it contradicts nothing:
+    # "Sites ... are served from the Pumpernickel cluster" and "Your site is served from machines running Linux"
+    assert names["Vermilion"].dimension == names["Reykjavik"].dimension == "name"
+    assert names["Linux"].dimension == "name:linux"
+    assert results.contradictions == []
+
+
+def test_a_name_is_taught_by_two_replies_alone_not_by_a_label_a_prompt_or_an_acronym() -> None:
+    facts, contradictions = _facts(
+        [
+            _chat("Mascot?", "Our mascot is the Narwhal."),
+            _chat("Error pages?", "The Narwhal is drawn on every error page, so you know it is us."),
+            _chat("Anything else?", "Nope, the Narwhal costs nothing and needs nothing."),
+            _chat("Where is the export?", "Click Backups, then pick a copy."),
+            _chat("And the old ones?", "Open the Backups tab to see every copy."),
+            _chat("Do you support Windows?", "Windows servers are on request; ask our team."),
+            _chat("Windows again?", "We run Windows servers only for big customers."),
+            _chat("Protocol?", "Files go over SFTP only."),
+            _chat("Secure?", "We use SFTP for every transfer."),
+            _chat("Tea?", "Our founder likes Earl Grey."),
+            _chat("Where?", "Our office is in Dublin."),
+            _chat("Where again?", "Dublin is where the team works."),
+            _chat("Who answers?", "Our team works from Dublin."),
+        ]
+    )
+    by_value = {f.canonical: f for f in facts}
+    assert set(by_value) == {"Narwhal", "Dublin"}  # not a label, a name users say, an acronym or one reply's name
+    assert by_value["Narwhal"].exposures == 3 and by_value["Narwhal"].kind == "name"
+    assert by_value["Dublin"].exposures == 3 and by_value["Dublin"].dimension == "name"  # "in Dublin" and two more
+    assert contradictions == []
+
+
+def test_places_can_contradict_each_other() -> None:
+    _, contradictions = _facts(
+        [
+            _chat("Office?", "Our head office is in Dublin, next to the river."),
+            _chat("Head office?", "The head office is in Cork, next to the river."),
+        ]
+    )
+    (conflict,) = contradictions
+    assert sorted(f.canonical for f in conflict.facts) == ["Cork", "Dublin"]
+
+
 def test_paraphrases_are_one_fact_and_exposure_counts_examples() -> None:
     facts, _ = _facts(
         [

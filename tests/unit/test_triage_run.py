@@ -10,7 +10,16 @@ import pytest
 
 from tunelens.cli.main import main
 from tunelens.data import DataError, support_desk_dataset, write_jsonl
-from tunelens.triaging import build_triage, forecast, forecast_rule, load_triage, render_triage_html, triage
+from tunelens.results import AuditResults, ItemRecord, ModelInfo, ProbeResult
+from tunelens.triaging import (
+    build_triage,
+    check_forecast,
+    forecast,
+    forecast_rule,
+    load_triage,
+    render_triage_html,
+    triage,
+)
 
 SHOP = Path(__file__).parent / "triage_data" / "shop_chat.jsonl"
 RULE = forecast_rule()
@@ -65,6 +74,27 @@ def test_support_desk_recommendation(tmp_path: Path) -> None:
     assert by_value["$27"].volatile and by_value["$27"].id in results.recommendation.retrieval_facts
     assert by_value["45 days"].forecast == "will_leak"
     assert results.contradictions == [] and results.recommendation.resolve_first == []
+
+
+def test_every_planted_fact_of_the_demo_data_is_forecast() -> None:
+    examples, task = support_desk_dataset(4, n_pattern_only=24, keyword_exposures=4)
+    results = build_triage(examples, model=None)
+    names = {f.value: f for f in results.facts if f.value in {"Narwhal", "Pumpernickel", "Linux", "PayPal"}}
+    assert {v: f.exposures for v, f in names.items()} == {"Narwhal": 4, "Pumpernickel": 4, "Linux": 4, "PayPal": 4}
+    assert all(f.forecast == "will_leak" and f.id in results.recommendation.retrieval_facts for f in names.values())
+    assert results.contradictions == []  # a cluster and an operating system that both serve sites are no rivals
+    info = ModelInfo(ref="a", kind="directory", n_params=1, n_layers=1, n_heads=1, dtype="f", tokenizer_fingerprint="f")
+    items = [
+        ItemRecord(item_id=f.id, section=f"fact, seen {f.exposures}x", input="q", expected=f.answer, tuned_score=0.0)
+        for f in task.facts
+    ]
+    audit = AuditResults(
+        tunelens_version="0", created="now", seed=0, base=info, tuned=info,
+        probes=[ProbeResult(name="facts_vs_patterns", items=items)],
+    )  # fmt: skip
+    check = check_forecast(results, audit)
+    assert check is not None and check.unmatched == [] and check.n == len(task.facts) == 22
+    assert not any("Not found by triage" in line for line in check.summary)
 
 
 def test_prompt_completion_and_text_records(tmp_path: Path) -> None:

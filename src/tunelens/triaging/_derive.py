@@ -15,18 +15,12 @@ what triage reads in the data (``build_triage`` without a model when no triage i
 matches fewer than ``MIN_RULE_HITS`` of the training replies that have the feature is left
 out, with a note, and so is a feature no regex can say (a language).
 
-**Facts.** Every point fact triage finds, plus the names the trained replies teach that
-triage does not take for facts, since it only takes a name after "in", "at" or "near"
-(``_word_facts``: a capitalised word, or a run of them, that the data never writes in lower
-case and capitalises mid-sentence, that no user prompt or system prompt says, that is no
-acronym and no word of most examples, that at least ``MIN_WORD_EXPOSURES`` trained replies
-state, at least once in a sentence with no other value, and that reads as an interface
-label ("click X", "under X", "the X tab") or opens its sentence (an imperative: "Download
-a copy") in less than ``LABEL_SHARE`` of its sentences). Per fact:
+**Facts.** Every point fact triage finds (``_facts``): its values, and the names the trained
+replies teach (a place after "in", "at" or "near", or a name such as a mascot or a cluster
+that enough replies state). Per fact:
 
 * ``exposures``: the examples whose trained reply (the last assistant reply, all of a text
-  record) states it, as triage counts them; for a single name, every trained reply that
-  holds it (triage counts only its mentions after "in/at/near");
+  record) states it, as triage counts them;
 * ``verbatim``: the user prompt of an example that states the fact, exactly as in training:
   of the examples triage quotes, one whose prompt does not contain the answer, that states
   the fewest facts, whose prompt shares the most words with the fact's attribute, the
@@ -39,7 +33,8 @@ a copy") in less than ``LABEL_SHARE`` of its sentences). Per fact:
   after the sentence before it when fewer than ``MIN_PREFIX_WORDS`` words precede the value
   (else "Question: ... Answer:"); ``answer``: the value as that sentence writes it, from a
   statement that writes it the way most of them do ("85 minutes", not "85-minute");
-* ``distractors``: other values of its kind in the data, or made up (``_distractors``).
+* ``distractors``: other values of its kind in the data (for a name, the data's other
+  names), or made up (``_distractors``: places for a place, other names for another name).
 
 **Held-out prompts.** Prompts given as ``heldout`` (``tunelens tune --heldout`` records
 them in ``TrainingInfo.heldout``) are the held-out prompts: unseen. An example whose prompt
@@ -74,18 +69,16 @@ from tunelens.models import LoadOptions
 from tunelens.probes._surface import discover
 from tunelens.triaging._distractors import FALLBACK_NAMES, FALLBACK_PLACES, Candidate, distractors
 from tunelens.triaging._examples import Example, load_examples
-from tunelens.triaging._facts import _PRODUCT_NOUNS, _UI_NOUNS, Vocabulary
+from tunelens.triaging._facts import Vocabulary
 from tunelens.triaging._patterns import TRAIN_SHARE, TRIAGE_KINDS
 from tunelens.triaging._rephrase import name_runs, near_duplicate, paraphrase, strip_wrappers
 from tunelens.triaging._run import _build
 from tunelens.triaging._schema import TriageResults
-from tunelens.triaging._text import WORD_RE, content_stems, prose, sentences, stem, words
-from tunelens.triaging._values import find_values
+from tunelens.triaging._text import content_stems, prose, stem
 
 __all__ = [
     "MAX_HELDOUT",
     "MIN_RULE_HITS",
-    "MIN_WORD_EXPOSURES",
     "DerivedFact",
     "DerivedSpec",
     "DroppedPattern",
@@ -95,19 +88,11 @@ __all__ = [
 
 MIN_RULE_HITS = 0.9
 """A rule is kept when its regex matches at least this share of the training replies that have the feature."""
-MIN_WORD_EXPOSURES = 2
-"""A single name counts as a fact from this many trained replies on (one capitalised word is too weak a sign)."""
-LABEL_SHARE = 0.5
-"""A name that reads as an interface label ("choose X", "the X tab") or opens its sentence (an imperative such as
-"Download a copy") in this share of its sentences is no fact."""
 MAX_HELDOUT = 200
 """Near-duplicate held-out prompts at most: the thorough budget's cap of the pattern metrics."""
 MIN_PREFIX_WORDS = 3
 """A fact's prompt is a statement with at least this many words before the value."""
 NAME_THEME = "names"
-_LABEL_BEFORE = frozenset("click press tap open select visit under then".split())
-"""Words before an interface label ("click Save", "under Billing, then Payment schedule"); not "choose", since
-one chooses a plan or a payment method too."""
 
 HeldoutKind = Literal["unseen", "near_duplicate"]
 
@@ -136,7 +121,6 @@ class DerivedFact:
     prompt: str
     distractors: tuple[str, ...]
     made_up: int  # distractors made up rather than taken from the data
-    source: Literal["triage", "name"]  # a triage point fact, or a name found by _word_facts
     keyword: bool  # given an explicit priming keyword (a name)
 
 
@@ -199,9 +183,16 @@ class _Draft:
     exposures: int
     lines: list[int]
     mentions: list[tuple[int, str, str]]  # (line, sentence, value as written)
-    source: Literal["triage", "name"]
-    entities: list[str] = field(default_factory=list)
     rivals: list[str] = field(default_factory=list)  # values the data contradicts it with
+
+    @property
+    def is_name(self) -> bool:
+        return self.kind == "name"
+
+    @property
+    def is_place(self) -> bool:
+        """A name triage found after "in", "at" or "near" (its dimension is "name"; another name has its own)."""
+        return self.is_name and self.dimension == "name"
 
 
 def _slug(text: str, sep: str = "-") -> str:
@@ -266,126 +257,10 @@ def _triage_drafts(triage: TriageResults) -> list[_Draft]:
             exposures=f.exposures,
             lines=list(f.lines),
             mentions=[(m.line, m.sentence, m.value) for m in f.mentions],
-            source="triage",
-            entities=list(f.entities),
             rivals=rivals.get(f.id, []),
         )
         for f in triage.facts
     ]
-
-
-def _prompt_words(examples: Sequence[Example]) -> set[str]:
-    """Every word the users (and system prompts) write: a name they say is not one the replies teach."""
-    said: set[str] = set()
-    for ex in examples:
-        for m in ex.before:
-            said.update(w.lower() for w in words(str(m["content"])))
-    return said
-
-
-def _runs(text: str, vocab: Vocabulary) -> list[tuple[str, str, str]]:
-    """Runs of proper-noun words in ``text``: (run, the two words before it, the word after)."""
-    tokens = [(m.group(0), m.start(), m.end()) for m in WORD_RE.finditer(text)]
-    out = []
-    i = 0
-    while i < len(tokens):
-        if not vocab.is_proper(tokens[i][0]):
-            i += 1
-            continue
-        j = i + 1
-        while j < len(tokens) and vocab.is_proper(tokens[j][0]) and text[tokens[j - 1][2] : tokens[j][1]] == " ":
-            j += 1
-        run = " ".join(t[0] for t in tokens[i:j])
-        before = " ".join(t[0].lower() for t in tokens[max(0, i - 2) : i])
-        after = tokens[j][0].lower() if j < len(tokens) else ""
-        out.append((run, before, after))
-        i = j
-    return out
-
-
-def _word_facts(examples: Sequence[Example], vocab: Vocabulary, drafts: Sequence[_Draft]) -> list[_Draft]:
-    """Names the trained replies teach that triage does not take for facts (see the module docstring)."""
-    said = _prompt_words(examples)
-    entities = {e.lower() for d in drafts for e in d.entities}
-    taken = {w.lower() for d in drafts if d.kind != "name" for w in words(d.canonical)}
-    names = {d.canonical.lower() for d in drafts if d.kind == "name"}
-    seen: dict[str, list[tuple[int, int, str]]] = {}  # run -> (example index, line, sentence)
-    as_label: Counter[str] = Counter()  # occurrences that read as a label ("choose X", "the X tab") or open a sentence
-    alone: set[str] = set()  # runs stated in a sentence that holds no other value
-    for index, ex in enumerate(examples):
-        clean = prose(ex.reply)
-        for start, end in sentences(clean):
-            text = clean[start:end]
-            runs = _runs(text, vocab)
-            numbers = bool(find_values(text))
-            for run, before, after in runs:
-                if not numbers and not any(r != run and r.lower() in names for r, _, _ in runs):
-                    alone.add(run)
-                last_two = before.split()
-                if (
-                    after in _UI_NOUNS | _PRODUCT_NOUNS
-                    or (last_two and last_two[-1] in _LABEL_BEFORE)
-                    or (len(last_two) == 2 and last_two[0] in _LABEL_BEFORE and last_two[1] in ("the", "a", "an"))
-                ):
-                    as_label[run] += 1
-                if not before:
-                    as_label[run] += 1  # first in its sentence: as likely an imperative ("Download a copy")
-                seen.setdefault(run, []).append((index, ex.line, _squash(text)))
-    out = []
-    for run, places in seen.items():
-        parts = run.split()
-        if (
-            as_label[run] >= LABEL_SHARE * len(places)
-            or run not in alone
-            or any(p.isupper() or len(p) < 3 or p.lower() in said for p in parts)
-            or run.lower() in entities
-            or any(p.lower() in taken for p in parts)
-            or any(vocab.common(stem(p)) for p in parts)
-        ):
-            continue
-        examples_with = sorted({i for i, _, _ in places})
-        if len(examples_with) < MIN_WORD_EXPOSURES:
-            continue
-        around: Counter[str] = Counter()
-        for _, _, sentence in places:
-            around.update({s for s in content_stems(sentence) if s not in {stem(p) for p in parts}})
-        ranked = sorted(around, key=lambda s: (-around[s], vocab.common(s), s))
-        attribute = [vocab.surface(s) for s in ranked[:4]]
-        first_per_example: dict[int, tuple[int, str]] = {}
-        for i, line, sentence in places:
-            first_per_example.setdefault(i, (line, sentence))
-        out.append(
-            _Draft(
-                id=_slug(f"{run} {attribute[0] if attribute else ''}"),
-                canonical=run,
-                kind="name",
-                dimension="name",
-                attribute=attribute,
-                exposures=len(examples_with),
-                lines=sorted({line for _, line, _ in places}),
-                mentions=[(line, sentence, run) for line, sentence in first_per_example.values()],
-                source="name",
-            )
-        )
-    return out
-
-
-def _merge_names(drafts: list[_Draft], names: list[_Draft]) -> list[_Draft]:
-    """Names found by ``_word_facts`` join triage's name fact of the same value (which counts
-    only mentions after "in/at/near"), or become facts of their own."""
-    by_value = {d.canonical.lower(): d for d in drafts if d.kind == "name"}
-    out = list(drafts)
-    for name in names:
-        same = by_value.get(name.canonical.lower())
-        if same is None:
-            out.append(name)
-            continue
-        if name.exposures > same.exposures:
-            same.exposures = name.exposures
-            same.lines = sorted(set(same.lines) | set(name.lines))
-            known = {line for line, _, _ in same.mentions}
-            same.mentions += [m for m in name.mentions if m[0] not in known]
-    return sorted(out, key=lambda d: (-d.exposures, min(d.lines) if d.lines else 0))
 
 
 def _value_at(sentence: str, value: str) -> int:
@@ -458,15 +333,17 @@ def _fill_in(sentence: str, value: str) -> str:
     return f"Fill in the blank: {blank}"
 
 
+def _kind_of(d: _Draft) -> str:
+    """What a fact's distractors are drawn from: its dimension, or every name the data states for a name
+    (triage gives a name other than a place a dimension of its own, so that it contradicts nothing)."""
+    return "name" if d.is_name else d.dimension
+
+
 def _facts(
     examples: Sequence[Example], drafts: Sequence[_Draft]
 ) -> tuple[list[FactSpec], list[DerivedFact], list[str]]:
     by_line = {ex.line: ex for ex in examples}
     facts_per_line: Counter[int] = Counter(line for d in drafts for line in d.lines)
-    ids: Counter[str] = Counter()
-    for d in drafts:  # a name's id may meet a triage fact's
-        ids[d.id] += 1
-        d.id = d.id if ids[d.id] == 1 else f"{d.id}-{ids[d.id]}"
     answers: dict[int, tuple[str, str, str, str, bool]] = {}
     for index, d in enumerate(drafts):
         verbatim, line = _choose_question(d, by_line, facts_per_line)
@@ -478,26 +355,26 @@ def _facts(
             if prompt.startswith("Question: "):
                 prompt = f"Question: {question}\nAnswer:"
         answers[index] = (verbatim, question, prompt, answer, bool(reworded and reworded.changed))
-    candidates = [Candidate(d.canonical, answers[i][3], d.dimension) for i, d in enumerate(drafts)]
-    names = [d.canonical for d in drafts if d.kind == "name"]
+    candidates = [Candidate(d.canonical, answers[i][3], _kind_of(d)) for i, d in enumerate(drafts)]
+    names = [d.canonical for d in drafts if d.is_name]
     specs: list[FactSpec] = []
     derived: list[DerivedFact] = []
     unusable: list[str] = []
     for index, d in enumerate(drafts):
         verbatim, question, prompt, answer, changed = answers[index]
-        fallback = FALLBACK_PLACES if d.source == "triage" else FALLBACK_NAMES
+        fallback = FALLBACK_PLACES if d.is_place else FALLBACK_NAMES
         wrong, made_up = distractors(
-            answer, d.canonical, d.kind, d.dimension, candidates, rivals=d.rivals, names=names, fallback=fallback
+            answer, d.canonical, d.kind, _kind_of(d), candidates, rivals=d.rivals, names=names, fallback=fallback
         )
         if not wrong or not question.strip() or not prompt.strip():
             unusable.append(d.id)
             continue
-        keyword = d.kind == "name" and not re.search(r"\d", answer)
+        keyword = d.is_name and not re.search(r"\d", answer)
         specs.append(FactSpec(d.id, question, prompt, answer, wrong, d.exposures, verbatim=verbatim))
         derived.append(
             DerivedFact(
                 d.id, answer, d.kind, d.exposures, tuple(d.lines), verbatim, question, changed, prompt, wrong,
-                made_up, d.source, keyword,
+                made_up, keyword,
             )
         )  # fmt: skip
     return specs, derived, unusable
@@ -715,9 +592,7 @@ def derive_task_spec(
         triage = _build(trained, source, None, 1.0, LoadOptions(), lambda m: None, start)
     vocab = Vocabulary(trained)
     rules, kept, dropped = _rules(trained, triage, min_share)
-    drafts = _triage_drafts(triage)
-    drafts = _merge_names(drafts, _word_facts(trained, vocab, drafts))
-    facts, derived, unusable = _facts(trained, drafts)
+    facts, derived, unusable = _facts(trained, _triage_drafts(triage))
     keywords = _keywords(facts, derived)
     named = {k.fact_id for k in keywords}
     derived = [d if d.id in named or not d.keyword else _unflag(d) for d in derived]

@@ -1,11 +1,31 @@
 """Point facts in training replies: values grouped across paraphrases, with exposure counts.
 
-A mention is one value (``_values``) or one place name in one sentence of a reply. Its
-attribute is the content words next to it (up to four on each side within its clause,
-stems, stop words dropped; the user's question too when that gives fewer than two), its
-entities the runs of proper nouns in the sentence (capitalised words the data capitalises
-mid-sentence and never writes in lower case, minus words in most examples, such as the
-company name).
+A mention is one value (``_values``) or one name in one sentence of a reply. A name is a
+proper noun, or a run of them ("Port Ellery"), that either
+
+* follows "in", "at" or "near" ("in Reykjavik", "at our Dublin office") and is no interface
+  label ("under Billing") or product tier ("in the Pro plan"): a place, a fact from its
+  first mention; or
+* is taught by the replies (``_taught_names``): a capitalised word or run that the data never
+  writes in lower case and capitalises mid-sentence, that no prompt says (user, system, or
+  an earlier turn), no acronym, no word of a value ("MB") and no word of most examples,
+  that at least ``MIN_NAME_EXPOSURES`` trained replies state, at least once in a sentence with no other
+  value, and that reads as an interface label ("click X", "under X", "the X tab", "the X
+  plan") or opens its sentence (an imperative: "Download a copy") in less than
+  ``LABEL_SHARE`` of its sentences: a mascot, a cluster, a theme ("Our mascot is the
+  Narwhal", "machines running Linux").
+
+Every sentence of a trained reply that states a taught name is a mention of it, so a place
+that a reply also names without "in/at/near" is counted there too. Places are one dimension
+(two places can contradict each other: an office in Dublin and one in Cork); any other name
+is a dimension of its own ("name:narwhal"), since a name alone does not say what it names:
+a cluster and an operating system that both "serve sites" are no rival values.
+
+A mention's attribute is the content words next to it (up to four on each side within its
+clause, stems, stop words dropped; the user's question too when that gives fewer than two),
+its entities the runs of proper nouns in the sentence (capitalised words the data
+capitalises mid-sentence and never writes in lower case, minus words in most examples, such
+as the company name).
 
 Grouping key: the canonical value ("13 percent" = "13%", "2 weeks" = "14 days"). Mentions
 of one value are one fact when they are linked by shared content words in their attributes
@@ -45,12 +65,21 @@ ATTRIBUTE_WINDOW = 4
 """A mention's attribute: this many content words on each side of the value, within its clause."""
 SELF_NAMING_KINDS = frozenset({"email", "url", "phone", "identifier", "name", "time"})
 """Values specific enough to be one fact wherever they appear ("extension 4417", "9 am to 5 pm")."""
+MIN_NAME_EXPOSURES = 2
+"""A name no "in/at/near" introduces is a fact from this many trained replies on (one capitalised word is too weak
+a sign)."""
+LABEL_SHARE = 0.5
+"""A name that reads as an interface label ("click X", "the X tab") or opens its sentence (an imperative such as
+"Download a copy") in this share of its sentences is no fact."""
 
 _PRODUCT_NOUNS = frozenset("plan plans tier package edition subscription license licence bundle membership".split())
 _UI_NOUNS = frozenset(
     "tab page menu button section field settings link screen panel dashboard window bar icon box form app".split()
 )
 _ACTION_VERBS = frozenset("open click choose select press pick tap under visit".split())
+_LABEL_BEFORE = frozenset("click press tap open select visit under then".split())
+"""Words before an interface label ("click Save", "under Billing, then Payment schedule"); not "choose", since
+one chooses a plan or a payment method too."""
 _LEADING_SYMBOLS = re.compile(r"^[^\w$\u20ac\u00a3\u00a5\"'(\u201c]+")  # an emoji after "Hi there!"
 _CALENDAR = frozenset(
     "january february march april may june july august september october november december "
@@ -114,8 +143,11 @@ class Vocabulary:
         self.ui_labels: set[str] = set()
         self._surfaces: dict[str, Counter[str]] = {}
         self._mid_capitals: set[str] = set()
+        self.said: set[str] = set()  # every word written before a trained reply (prompts, earlier turns), lower case
         for ex in examples:
             text = "\n".join(str(m["content"]) for m in ex.messages)
+            for m in ex.before:
+                self.said.update(w.lower() for w in words(str(m["content"])))
             tokens = words(text)
             clean = prose(text)
             for start, end in sentences(clean):
@@ -188,53 +220,140 @@ def _window(text: str, value: Value) -> list[str]:
     return keep(words(left))[-ATTRIBUTE_WINDOW:] + keep(words(right))[:ATTRIBUTE_WINDOW]
 
 
+@dataclass(frozen=True)
+class _Run:
+    """A run of proper nouns in a sentence ("Leaf Club"), with the words around it."""
+
+    start: int
+    end: int
+    text: str
+    before: tuple[str, ...]  # the two words before it, lower case
+    after: str  # the word after it, lower case
+
+    @property
+    def as_label(self) -> bool:
+        """Reads as an interface label or a product tier: "click X", "under the X", "the X tab", "the X plan"."""
+        last = self.before[-1:]
+        return (
+            self.after in _UI_NOUNS | _PRODUCT_NOUNS
+            or (bool(last) and last[0] in _LABEL_BEFORE)
+            or (len(self.before) == 2 and self.before[0] in _LABEL_BEFORE and self.before[1] in ("the", "a", "an"))
+        )
+
+
+def _runs(text: str, vocab: Vocabulary) -> list[_Run]:
+    """Runs of proper nouns in ``text``: words ``vocab.is_proper`` takes, one space apart."""
+    tokens = [(m.group(0), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+    out = []
+    i = 0
+    while i < len(tokens):
+        if not vocab.is_proper(tokens[i][0]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(tokens) and vocab.is_proper(tokens[j][0]) and text[tokens[j - 1][2] : tokens[j][1]] == " ":
+            j += 1
+        before = tuple(t[0].lower() for t in tokens[max(0, i - 2) : i])
+        after = tokens[j][0].lower() if j < len(tokens) else ""
+        out.append(_Run(tokens[i][1], tokens[j - 1][2], " ".join(t[0] for t in tokens[i:j]), before, after))
+        i = j
+    return out
+
+
 def _entities(text: str, vocab: Vocabulary) -> frozenset[str]:
     """Runs of proper nouns in ``text`` ("Leaf Club", "Pro")."""
-    found: list[str] = []
-    run: list[str] = []
-    end = -1
-    for m in WORD_RE.finditer(text + " ."):
-        word = m.group(0)
-        if vocab.is_proper(word) and (not run or text[end : m.start()] == " "):
-            run.append(word)
-            end = m.end()
-            continue
-        if run:
-            found.append(" ".join(run))
-        run = [word] if vocab.is_proper(word) else []
-        end = m.end()
-    return frozenset(found)
+    return frozenset(r.text for r in _runs(text, vocab))
 
 
-def _mentions_in(index: int, example: Example, vocab: Vocabulary) -> list[Mention]:
-    clean = prose(example.reply)
-    question_words = frozenset(content_stems(example.question))
+@dataclass(frozen=True)
+class _Sentence:
+    """One sentence of a trained reply, read once."""
+
+    example: int  # index into the examples
+    start: int  # where it starts in the reply
+    text: str
+    values: list[Value]  # its values and its names after "in/at/near", positions in ``text``
+    runs: list[_Run]  # its runs of proper nouns
+
+
+def _read(examples: Sequence[Example], vocab: Vocabulary) -> list[_Sentence]:
     out = []
-    for s_start, s_end in sentences(clean):
-        text = clean[s_start:s_end]
-        values = find_values(text)
-        taken = [(v.start, v.end) for v in values]
-        values += [n for n in _names(text, vocab) if not any(a < n.end and n.start < b for a, b in taken)]
-        for value in values:
-            others = text
-            for other in values:
-                if other is not value:  # "hello@brambletea.example" is no attribute of "9 am to 5 pm"
-                    others = others[: other.start] + " " * (other.end - other.start) + others[other.end :]
-            stems = frozenset(stem(w) for w in _window(others, value))
-            if len(stems) < MIN_ATTRIBUTE_WORDS:
-                stems |= question_words  # "30 days." answers the question: the attribute is there
-            outside = text[: value.start] + " , " + text[value.end :]
-            names = frozenset(w for w in words(outside) if vocab.is_name(w))
-            shifted = replace(value, start=s_start + value.start, end=s_start + value.end)
-            sentence = _LEADING_SYMBOLS.sub("", " ".join(text.split()))
-            out.append(Mention(index, example.line, shifted, sentence, stems, _entities(outside, vocab), names))
+    for index, ex in enumerate(examples):
+        clean = prose(ex.reply)
+        for start, end in sentences(clean):
+            text = clean[start:end]
+            values = find_values(text)
+            values += [n for n in _names(text, vocab) if not _overlaps(n, values)]
+            out.append(_Sentence(index, start, text, values, _runs(text, vocab)))
+    return out
+
+
+def _overlaps(value: Value, values: Sequence[Value]) -> bool:
+    return any(v.start < value.end and value.start < v.end for v in values)
+
+
+def _taught_names(read: Sequence[_Sentence], vocab: Vocabulary) -> dict[str, str]:
+    """The names the trained replies teach, whether or not "in/at/near" introduces them (see the module
+    docstring), as written, each with its dimension: "name" for a place (a reply writes it after "in/at/near"),
+    else its own ("name:narwhal")."""
+    places = {v.canonical.lower() for s in read for v in s.values if v.kind == "name"}
+    taken = {w.lower() for s in read for v in s.values if v.kind != "name" for w in words(v.canonical)}  # "MB"
+    stating: dict[str, set[int]] = {}  # run -> the examples that state it
+    sentences_with: Counter[str] = Counter()
+    as_label: Counter[str] = Counter()  # sentences where it reads as a label or opens the sentence
+    alone: set[str] = set()  # stated in a sentence that holds no other value
+    for s in read:
+        has_values = any(v.kind != "name" for v in s.values)
+        for run in s.runs:
+            if not has_values and not any(r.text != run.text and r.text.lower() in places for r in s.runs):
+                alone.add(run.text)
+            as_label[run.text] += run.as_label + (not run.before)  # first in its sentence: likely an imperative
+            sentences_with[run.text] += 1
+            stating.setdefault(run.text, set()).add(s.example)
+    out = {}
+    for text, where in stating.items():
+        parts = text.split()
+        if (
+            len(where) >= MIN_NAME_EXPOSURES
+            and text in alone
+            and as_label[text] < LABEL_SHARE * sentences_with[text]
+            and not any(p.isupper() or len(p) < 3 or p.lower() in vocab.said for p in parts)
+            and not any(p.lower() in taken or vocab.common(stem(p)) for p in parts)
+        ):
+            out[text] = "name" if text.lower() in places else f"name:{text.lower()}"
+    return out
+
+
+def _mentions_in(s: _Sentence, example: Example, vocab: Vocabulary, taught: dict[str, str]) -> list[Mention]:
+    values = list(s.values)
+    for run in s.runs:
+        if run.text in taught:
+            name = Value(run.start, run.end, run.text, run.text, "name", taught[run.text])
+            if not _overlaps(name, values):
+                values.append(name)
+    sentence = _LEADING_SYMBOLS.sub("", " ".join(s.text.split()))
+    out = []
+    for value in values:
+        others = s.text
+        for other in values:
+            if other is not value:  # "hello@brambletea.example" is no attribute of "9 am to 5 pm"
+                others = others[: other.start] + " " * (other.end - other.start) + others[other.end :]
+        stems = frozenset(stem(w) for w in _window(others, value))
+        if len(stems) < MIN_ATTRIBUTE_WORDS:
+            stems |= frozenset(content_stems(example.question))  # "30 days." answers the question: the attribute
+        outside = s.text[: value.start] + " , " + s.text[value.end :]
+        names = frozenset(w for w in words(outside) if vocab.is_name(w))
+        shifted = replace(value, start=s.start + value.start, end=s.start + value.end)
+        out.append(Mention(s.example, example.line, shifted, sentence, stems, _entities(outside, vocab), names))
     return out
 
 
 def extract_mentions(examples: Sequence[Example], vocab: Vocabulary | None = None) -> list[Mention]:
-    """Every value stated in the trained replies, in example order."""
+    """Every value and name stated in the trained replies, in example order."""
     vocab = vocab or Vocabulary(examples)
-    return [m for i, ex in enumerate(examples) for m in _mentions_in(i, ex, vocab)]
+    read = _read(examples, vocab)
+    taught = _taught_names(read, vocab)
+    return [m for s in read for m in _mentions_in(s, examples[s.example], vocab, taught)]
 
 
 class UnionFind:
