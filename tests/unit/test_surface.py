@@ -42,6 +42,8 @@ def test_every_regex_reproduces_its_feature_on_the_replies() -> None:
     examples, _ = support_desk_dataset(4, n_pattern_only=24)
     replies += [ex["messages"][-1]["content"] for ex in examples]
     for feature in discover(replies):
+        # the members found while discovering are what the feature's test says of each reply
+        assert feature.members == tuple(i for i, r in enumerate(replies) if feature.test(r)), feature.id
         if not feature.regex:
             continue
         rx = re.compile(feature.regex, re.MULTILINE)

@@ -267,10 +267,19 @@ class _Collector:
         return len(members) >= 2 and len(members) >= share * self.n
 
     def add(
-        self, id: str, kind: str, key: str, label: str, example: str, regex: str, test: Callable[[str], bool]
+        self,
+        id: str,
+        kind: str,
+        key: str,
+        label: str,
+        example: str,
+        regex: str,
+        members: Sequence[int],
+        test: Callable[[str], bool],
     ) -> SurfaceFeature:
-        members = tuple(i for i, r in enumerate(self.replies) if test(r))
-        feature = SurfaceFeature(id, kind, key, label, example, regex, members, test)
+        """Record a feature; ``members`` are the replies the caller found it in (what ``test``
+        says of each discovery reply, found once)."""
+        feature = SurfaceFeature(id, kind, key, label, example, regex, tuple(sorted(members)), test)
         self.features.append(feature)
         return feature
 
@@ -337,7 +346,7 @@ def _edges(c: _Collector) -> None:
             body = _text_regex(original)
             regex = rf"\A\s*{body}[ \t]*$" if kind == "opening_line" else rf"^[ \t]*{body}\s*\Z"
             c.add(
-                f"{kind}:{rank}", kind, key, f"{verb} with the line \u201c{original}\u201d", original, regex,
+                f"{kind}:{rank}", kind, key, f"{verb} with the line \u201c{original}\u201d", original, regex, members,
                 lambda r, k=key, p=pick: _line_key(p(r)) == k,
             )  # fmt: skip
         last = kind == "closing_line"
@@ -359,7 +368,8 @@ def _edges(c: _Collector) -> None:
                 if last
                 else (lambda r, t=tokens, n=n: _phrase_tokens(_first(r))[:n] == t)
             )
-            c.add(f"{words_kind}:{rank}", words_kind, phrase, f"{where} \u201c{phrase}\u201d", original, regex, test)
+            label = f"{where} \u201c{phrase}\u201d"
+            c.add(f"{words_kind}:{rank}", words_kind, phrase, label, original, regex, members, test)
 
 
 def _recurring_lines(c: _Collector) -> None:
@@ -381,17 +391,22 @@ def _recurring_lines(c: _Collector) -> None:
         regex = rf"^[ \t]*(?:(?:\d{{1,3}}[.)]|[-*+\u2022]|#{{1,6}})[ \t]+)?{_text_regex(original)}[ \t]*$"
         c.add(
             f"recurring_line:{rank}", "recurring_line", key, f"Has the line \u201c{original}\u201d inside the reply",
-            original, regex, lambda r, k=key: any(_inner_key(x) == k for x in reply_lines(r)[1:-1]),
+            original, regex, found[key], lambda r, k=key: any(_inner_key(x) == k for x in reply_lines(r)[1:-1]),
         )  # fmt: skip
 
 
-def _layout(c: _Collector) -> None:
-    formats = [label_format(r) for r in c.replies]
-    for fmt, _, members in _grouped([(f, f) for f in formats]):
+def _layout_name(fmt: str) -> str:
+    return f"Layout: {FORMAT_NAMES[fmt]}"
+
+
+def _categories(c: _Collector, kind: str, of: Callable[[str], str], name: Callable[[str], str], regex: dict) -> None:
+    """One feature per value of ``of`` (a reply's layout, its language) held by enough replies."""
+    values = [of(r) for r in c.replies]
+    for value, _, members in _grouped([(v, v) for v in values]):
         if c.enough(members):
             c.add(
-                f"layout:{fmt}", "layout", fmt, f"Layout: {FORMAT_NAMES[fmt]}", c.replies[members[0]].strip()[:200],
-                LAYOUT_REGEX.get(fmt, ""), lambda r, f=fmt: label_format(r) == f,
+                f"{kind}:{value.lower()}", kind, value, name(value), c.replies[members[0]].strip()[:200],
+                regex.get(value, ""), members, lambda r, v=value: of(r) == v,
             )  # fmt: skip
 
 
@@ -407,7 +422,7 @@ def _length(c: _Collector) -> None:
             regex = rf"\A\s*(?:\S+\s+){{{low - 1},{upper}}}\S+\s*\Z"
             c.add(
                 f"length:{band}", "length", band, f"{band} words long (median {statistics.median(counts):g})",
-                f"{counts[members[0]]} words", regex, lambda r, lo=low, hi=high: lo <= len(r.split()) <= hi,
+                f"{counts[members[0]]} words", regex, members, lambda r, lo=low, hi=high: lo <= len(r.split()) <= hi,
             )  # fmt: skip
             return
 
@@ -418,18 +433,8 @@ def _flags(c: _Collector, kind: str) -> None:
         members = [i for i, r in enumerate(c.replies) if compiled.search(r)]
         if c.enough(members):
             c.add(
-                f"{kind}:{key}", kind, key, label, c.replies[members[0]].strip()[:200], pattern,
+                f"{kind}:{key}", kind, key, label, c.replies[members[0]].strip()[:200], pattern, members,
                 lambda r, rx=compiled: rx.search(r) is not None,
-            )  # fmt: skip
-
-
-def _languages(c: _Collector) -> None:
-    found = [language_of(r) for r in c.replies]
-    for lang, _, members in _grouped([(f, f) for f in found]):
-        if c.enough(members):
-            c.add(
-                f"language:{lang.lower()}", "language", lang, f"Written in {lang}", c.replies[members[0]].strip()[:200],
-                "", lambda r, g=lang: language_of(r) == g,
             )  # fmt: skip
 
 
@@ -471,7 +476,7 @@ def _phrases(c: _Collector) -> None:
         example = next(r for r in (c.replies[i] for i in members[gram]) if compiled.search(r))
         c.add(
             f"phrase:{_slug(gram)}", "phrase", gram, f"Says \u201c{gram}\u201d", example.strip()[:200], pattern,
-            lambda r, t=tuple(tokens): _holds(r, t),
+            members[gram], lambda r, t=tuple(tokens): _holds(r, t),
         )  # fmt: skip
 
 
@@ -511,12 +516,12 @@ def discover(
     steps: list[tuple[str, Callable[[], None]]] = [
         ("opening_line", lambda: _edges(c)),
         ("recurring_line", lambda: _recurring_lines(c)),
-        ("layout", lambda: _layout(c)),
+        ("layout", lambda: _categories(c, "layout", label_format, _layout_name, LAYOUT_REGEX)),
         ("length", lambda: _length(c)),
         ("structure", lambda: _flags(c, "structure")),
         ("tone", lambda: _flags(c, "tone")),
         ("stance", lambda: _flags(c, "stance")),
-        ("language", lambda: _languages(c)),
+        ("language", lambda: _categories(c, "language", language_of, lambda g: f"Written in {g}", {})),
         ("phrase", lambda: _phrases(c)),
     ]
     edges = {"opening_line", "closing_line", "opening_words", "closing_words"}

@@ -49,7 +49,7 @@ from tunelens.probes._formats import (
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.probes._surface import FLAGS, KINDS, SurfaceFeature, discover
 from tunelens.probes._token_shift import token_shifts, token_table
-from tunelens.results import Metric, MetricDecl, ProbeResult, Table
+from tunelens.results import MetricDecl, ProbeResult, Table
 from tunelens.stats import MIN_ITEMS
 
 NAME = "behaviour"
@@ -132,21 +132,23 @@ def replies(ctx: ProbeContext, texts: dict[str, list[str]], cfg: BehaviourConfig
     return greedy, samples
 
 
-def _feature_metric(feature: SurfaceFeature, greedy: dict[str, list[str]], seed: int) -> Metric:
-    outcomes = {name: [feature.test(r) for r in rs] for name, rs in greedy.items()}
-    return paired_metric(
-        NAME, FEATURE_PREFIX + feature.slug, feature.label, outcomes, seed=seed, unit="rate", higher_is_better=None
-    )
+def presence(feature: SurfaceFeature, n: int) -> dict[str, list[bool]]:
+    """Which of each model's ``n`` greedy replies have ``feature``, read from its members in the
+    pooled replies (base first, then tuned)."""
+    held = set(feature.members)
+    return {"base": [i in held for i in range(n)], "tuned": [n + i in held for i in range(n)]}
 
 
-def _sampled_table(features: list[SurfaceFeature], greedy: dict, samples: dict, sample_tokens: int) -> Table:
-    def share(rs: list[str], f: SurfaceFeature) -> str:
-        return f"{np.mean([f.test(r) for r in rs]):.0%}" if rs else "\u2013"
+def _sampled_table(
+    features: list[SurfaceFeature], present: dict[str, dict[str, list[bool]]], samples: dict, sample_tokens: int
+) -> Table:
+    def share(values: list[bool]) -> str:
+        return f"{np.mean(values):.0%}" if values else "\u2013"
 
     flat = {name: [s for ss in sets for s in ss] for name, sets in samples.items()}
     rows = [
-        [f.label, share(greedy["base"], f), share(greedy["tuned"], f), share(flat.get("base", []), f),
-         share(flat.get("tuned", []), f)]
+        [f.label, share(present[f.slug]["base"]), share(present[f.slug]["tuned"]),
+         *(share([f.test(r) for r in flat.get(name, [])]) for name in ("base", "tuned"))]
         for f in features
     ]  # fmt: skip
     n = len(flat.get("base", []))
@@ -231,6 +233,9 @@ def behaviour(ctx: ProbeContext, cfg: BehaviourConfig) -> ProbeResult:
     features = discover(pooled, kinds=FEATURE_KINDS, min_share=cfg.min_share)
     features = [f for f in features if f.slug != "stance:refusal"]  # tested as refusal_rate
     seed = ctx.seed
+    n = len(prompts)
+    present = {f.slug: presence(f, n) for f in features}
+    words = {name: [float(len(r.split())) for r in rs] for name, rs in greedy.items()}
     layouts = {name: [label_format(r) for r in rs] for name, rs in greedy.items()}
     refusal = re.compile(REFUSAL_REGEX, re.MULTILINE)
     metrics = [
@@ -238,19 +243,20 @@ def behaviour(ctx: ProbeContext, cfg: BehaviourConfig) -> ProbeResult:
             NAME, "structured_share", "", {n: [f in STRUCTURED for f in fs] for n, fs in layouts.items()},
             seed=seed, unit="rate", higher_is_better=None,
         ),
-        paired_metric(
-            NAME, "reply_words", "", {n: [len(r.split()) for r in rs] for n, rs in greedy.items()}, seed=seed,
-            binary=False, unit="words", higher_is_better=None,
-        ),
+        paired_metric(NAME, "reply_words", "", words, seed=seed, binary=False, unit="words", higher_is_better=None),
         paired_metric(
             NAME, "refusal_rate", "", {n: [bool(refusal.search(r)) for r in rs] for n, rs in greedy.items()},
             seed=seed, unit="rate", higher_is_better=None,
         ),
-        *(_feature_metric(f, greedy, seed) for f in features),
+        *(
+            paired_metric(NAME, FEATURE_PREFIX + f.slug, f.label, present[f.slug], seed=seed, unit="rate",
+                          higher_is_better=None)
+            for f in features
+        ),
     ]  # fmt: skip
     tables = [_switch_table(layouts)]
     if features:
-        tables.append(_sampled_table(features, greedy, samples, cfg.sample_tokens))
+        tables.append(_sampled_table(features, present, samples, cfg.sample_tokens))
     if cfg.top_tokens:
         ctx.progress("behaviour: scoring the tuned model's replies under both models")
         prompts_k, replies_k = texts["tuned"][: cfg.token_replies], greedy["tuned"][: cfg.token_replies]
@@ -258,13 +264,12 @@ def behaviour(ctx: ProbeContext, cfg: BehaviourConfig) -> ProbeResult:
             ctx.base, ctx.tuned, prompts_k, replies_k, top=cfg.top_tokens, contexts=cfg.token_contexts
         )
         tables.insert(0, token_table(shifts, len(replies_k)))
-    present = {name: [[f.slug for f in features if f.test(r)] for r in rs] for name, rs in greedy.items()}
-    words = {name: [float(len(r.split())) for r in rs] for name, rs in greedy.items()}
+    held = {name: [[f.slug for f in features if present[f.slug][name][i]] for i in range(n)] for name in greedy}
     items = [
         paired_item(
             p.id, p.kind, p.text, i, words, greedy,
             extra={
-                **{f"{name}_features": present[name][i] for name in greedy},
+                **{f"{name}_features": held[name][i] for name in greedy},
                 **{f"{name}_layout": layouts[name][i] for name in greedy},
                 **({f"{name}_samples": samples[name][i] for name in samples}),
             },
@@ -276,5 +281,5 @@ def behaviour(ctx: ProbeContext, cfg: BehaviourConfig) -> ProbeResult:
         metrics=metrics,
         items=items,
         tables=tables,
-        notes=_notes(cfg, ctx, len(prompts), len(features), _cut(ctx, greedy, cfg.max_new_tokens)),
+        notes=_notes(cfg, ctx, n, len(features), _cut(ctx, greedy, cfg.max_new_tokens)),
     )
