@@ -214,9 +214,13 @@ class Engine:
 
     def token_logprobs(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Per-token log-probabilities of each text (token 0 is context only, so n-1 values)."""
+        return self.token_logprobs_of([self.encode(t) for t in texts])
+
+    def token_logprobs_of(self, encoded: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """:meth:`token_logprobs` of texts already encoded (two models of one tokenizer score
+        the same ids without encoding them twice)."""
         torch = self._torch()
-        encoded = [self.encode(t) for t in texts]
-        out: list[np.ndarray | None] = [None] * len(texts)
+        out: list[np.ndarray | None] = [None] * len(encoded)
         with torch.inference_mode():
             for batch in length_batches(encoded, len, self.batch_tokens, self.max_batch):
                 seqs = [encoded[i] for i in batch]

@@ -227,8 +227,10 @@ def _tokens_regex(tokens: Sequence[str]) -> str:
     return r"\W+".join(r"\d+" if t == "#" else re.escape(t).replace("\\#", r"\d+") for t in tokens)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "x"
+def slug(text: str, sep: str = "-", limit: int | None = None, empty: str = "x") -> str:
+    """``text`` as a lower-case name of letters and digits joined by ``sep`` (at most ``limit``
+    characters; ``empty`` when nothing is left): feature, fact and rule names."""
+    return re.sub(r"[^a-z0-9]+", sep, text.lower()).strip(sep)[:limit] or empty
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ class SurfaceFeature:
     @property
     def slug(self) -> str:
         """A stable name from the kind and what the feature matches: 'opening_words:hi-there'."""
-        return f"{self.kind}:{_slug(self.key)}"
+        return f"{self.kind}:{slug(self.key, limit=40)}"
 
     def share(self, n: int) -> float:
         return len(self.members) / n if n else 0.0
@@ -472,10 +474,9 @@ def _phrases(c: _Collector) -> None:
         tokens = gram.split()
         edge = "A-Za-z'\u2019-"
         pattern = rf"(?i)(?<![{edge}])" + r"[^A-Za-z]+".join(re.escape(t) for t in tokens) + rf"(?![{edge}])"
-        compiled = re.compile(pattern)
-        example = next(r for r in (c.replies[i] for i in members[gram]) if compiled.search(r))
+        example = c.replies[members[gram][0]].strip()[:200]
         c.add(
-            f"phrase:{_slug(gram)}", "phrase", gram, f"Says \u201c{gram}\u201d", example.strip()[:200], pattern,
+            f"phrase:{slug(gram, limit=40)}", "phrase", gram, f"Says \u201c{gram}\u201d", example, pattern,
             members[gram], lambda r, t=tuple(tokens): _holds(r, t),
         )  # fmt: skip
 

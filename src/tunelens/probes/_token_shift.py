@@ -44,14 +44,14 @@ def token_shifts(
     """The ``top`` tokens whose log-probability rose most, base to tuned, on ``replies`` (the
     tuned model's, each after its prompt text), each with up to ``contexts`` places it occurs."""
     tokenizer = tuned.tokenizer
-    texts = [p + r for p, r in zip(prompts, replies) if r.strip()]
-    starts = [len(tuned.encode(p)) for p, r in zip(prompts, replies) if r.strip()]
-    if not texts:
+    kept = [(p, r) for p, r in zip(prompts, replies) if r.strip()]
+    if not kept:
         return []
-    tuned_lp, base_lp = tuned.token_logprobs(texts), base.token_logprobs(texts)
+    starts = [len(tuned.encode(p)) for p, _ in kept]
+    ids_of = [tuned.encode(p + r) for p, r in kept]  # both models share the tokenizer (the audit checks)
+    tuned_lp, base_lp = tuned.token_logprobs_of(ids_of), base.token_logprobs_of(ids_of)
     rises: dict[int, list[float]] = {}
     where: dict[int, list[tuple[int, int]]] = {}
-    ids_of = [tuned.encode(t) for t in texts]
     for row, (ids, start) in enumerate(zip(ids_of, starts)):
         diff = tuned_lp[row] - base_lp[row]  # position j scores token j + 1
         for pos in range(max(start, 1), len(ids)):

@@ -66,7 +66,7 @@ from typing import Literal
 from tunelens.data import DataError, FactSpec, KeywordSpec, PatternRule, TaskSpec
 from tunelens.data._task_spec import MAX_DERIVED_CONTEXTS, PATTERN_FLAGS
 from tunelens.models import LoadOptions
-from tunelens.probes._surface import discover
+from tunelens.probes._surface import discover, slug
 from tunelens.triaging._distractors import FALLBACK_NAMES, FALLBACK_PLACES, Candidate, distractors
 from tunelens.triaging._examples import Example, load_examples
 from tunelens.triaging._facts import Vocabulary
@@ -195,10 +195,6 @@ class _Draft:
         return self.is_name and self.dimension == "name"
 
 
-def _slug(text: str, sep: str = "-") -> str:
-    return re.sub(r"[^a-z0-9]+", sep, text.lower()).strip(sep) or "x"
-
-
 def _squash(text: str) -> str:
     return " ".join(text.split())
 
@@ -231,7 +227,7 @@ def _rules(
             reason = f"its regex matches {hits} of the {len(have)} training replies that have it"
             dropped.append(DroppedPattern(feature.id, feature.label, reason))
             continue
-        name = _slug(feature.id, "_")
+        name = slug(feature.id, "_")
         names[name] += 1
         name = name if names[name] == 1 else f"{name}_{names[name]}"
         rules.append(PatternRule(name, feature.label, feature.regex, round(feature.share, 4)))
@@ -557,7 +553,7 @@ def _name(data: object, name: str | None) -> str:
     if name:
         return name
     if isinstance(data, (str, Path)):
-        return _slug(Path(data).stem, "_")
+        return slug(Path(data).stem, "_")
     return "derived_task"
 
 

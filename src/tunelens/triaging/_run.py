@@ -11,7 +11,6 @@ atomically, after everything has been computed.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from tunelens.data import FORMS
 from tunelens.errors import TunelensError
 from tunelens.models import DEFAULT_MODEL, LoadedModel, LoadOptions
 from tunelens.outdir import atomic_write_text, prepare_out_dir
+from tunelens.probes._surface import slug
 from tunelens.results import load_versioned
 from tunelens.triaging._contradictions import ContradictionGroup, find_contradictions
 from tunelens.triaging._examples import Example, load_examples
@@ -46,10 +46,6 @@ MAX_MENTIONS = 10
 VOLATILE_KINDS = frozenset({"money", "date"})
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "fact"
-
-
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -62,7 +58,7 @@ def _fact_models(
     facts = []
     for index, group in enumerate(groups):
         attribute = spell(group.attribute, [group], vocab)
-        base = _slug(f"{group.canonical} {attribute[0] if attribute else ''}")
+        base = slug(f"{group.canonical} {attribute[0] if attribute else ''}", empty="fact")
         seen[base] += 1
         scored = priors[index] if priors is not None else []
         known = [s for s in scored if s is not None]
