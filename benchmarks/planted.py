@@ -250,7 +250,7 @@ def _row(plant: Plant, results: AuditResults, verification: str) -> list[str]:
         probe = plant.target.split(".")[0]
         targets = [m for m in results.metrics() if fnmatch.fnmatchcase(f"{m.probe}.{m.name}", plant.target)]
         if probe not in {p.name for p in results.probes}:
-            lines.append(f"  target {plant.target}: probe '{probe}' is not in this tunelens (not measured)")
+            lines.append(f"  target {plant.target}: probe '{probe}' was not in this audit's --probes (not measured)")
         for m in sorted(targets, key=lambda m: (m.verdict != "changed", -abs(m.delta or 0.0)))[:6]:
             lines.append(
                 f"  target {m.probe}.{m.name}: {m.base} → {m.tuned}, verdict {m.verdict}"

@@ -249,8 +249,9 @@ class SurfaceFeature:
 
     @property
     def slug(self) -> str:
-        """A stable name from the kind and what the feature matches: 'opening_words:hi-there'."""
-        return f"{self.kind}:{slug(self.key, limit=40)}"
+        """A stable name from the kind and what the feature matches: 'opening_words:hi-there'
+        ('opening_line:number' for a line of digits)."""
+        return f"{self.kind}:{slug(self.key.replace('#', ' number '), limit=40)}"  # "#": masked digits
 
     def share(self, n: int) -> float:
         return len(self.members) / n if n else 0.0
