@@ -53,12 +53,12 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def _model_card(role: str, info: ModelInfo) -> str:
-    bits = [
-        info.kind,
-        f"{fmt_compact(info.n_params)} parameters",
-        f"{info.n_layers} layers \u00d7 {info.n_heads} heads",
-        info.dtype,
-    ]
+    bits = [info.kind]
+    if info.n_params is not None:
+        bits.append(f"{fmt_compact(info.n_params)} parameters")
+    if info.n_layers is not None and info.n_heads is not None:
+        bits.append(f"{info.n_layers} layers \u00d7 {info.n_heads} heads")
+    bits += [b for b in (info.dtype, info.source) if b]
     details = escape(" \u00b7 ".join(bits))
     if info.channel:
         details += f"<br>{escape(info.channel)}"

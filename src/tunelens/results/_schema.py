@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 
 class Verdict(str, Enum):
@@ -228,13 +228,24 @@ class ProbeResult(_Model):
 class ModelInfo(_Model):
     """Which model was audited."""
 
-    ref: str = Field(description="The model reference as the user gave it.")
-    kind: str = Field(description="embedded, gguf, directory, hub, adapter, svf, proxy or retrieval.")
-    n_params: int
-    n_layers: int
-    n_heads: int
-    dtype: str
-    tokenizer_fingerprint: str = Field(description="Hash of the vocabulary, to show both models share it.")
+    ref: str = Field(description="The model reference as the user gave it (or the log's model name).")
+    kind: str = Field(
+        description="embedded, gguf, directory, hub, adapter, svf, proxy or retrieval; 'lm-eval log' or "
+        "'inspect log' for a results file made from another tool's per-sample logs (1.5)."
+    )
+    n_params: int | None = Field(default=None, description="Parameters; None when read from a log (1.5).")
+    n_layers: int | None = Field(default=None, description="Layers; None when read from a log (1.5).")
+    n_heads: int | None = Field(default=None, description="Attention heads; None when read from a log (1.5).")
+    dtype: str = Field(default="", description="Weight dtype; '' when read from a log (1.5).")
+    tokenizer_fingerprint: str = Field(
+        default="", description="Hash of the vocabulary, to show both models share it; '' when read from a log."
+    )
+    fingerprint: str = Field(
+        default="",
+        description="Hash of the model's weights (a sample of every tensor, with shapes) and, for a channel, "
+        "of what it is made of: the audit resumes and reuses results only for the same fingerprints (1.5).",
+    )
+    source: str = Field(default="", description="For a log: the file or folder it was read from (1.5).")
     channel: str = Field(
         default="",
         description="For a model that changes no weight (proxy, retrieval): what it is made of; empty "
@@ -338,6 +349,17 @@ class AuditResults(_Model):
         default=None, description="Triage forecast against measured fate, when the audit was given a triage (1.2)."
     )
     seconds: float = 0.0
+    complete: bool = Field(
+        default=True,
+        description="False while the audit runs (results.json is rewritten after every probe) and in the "
+        "file a killed audit leaves; True once every probe asked for has a result (1.5; files before were "
+        "read as complete).",
+    )
+    source: Literal["audit", "lm-eval", "inspect"] = Field(
+        default="audit",
+        description="What made the file: a tunelens audit, or `tunelens paired` on the per-sample logs of "
+        "lm-evaluation-harness or inspect_ai (1.5).",
+    )
 
     def metrics(self) -> list[Metric]:
         """Every metric of every probe, in report order."""
