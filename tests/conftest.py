@@ -19,6 +19,14 @@ TINY_CONFIG = dict(
 )
 
 
+@pytest.fixture(autouse=True)
+def _own_results_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own results cache: no test reuses a probe result another test computed."""
+    root = tmp_path_factory.mktemp("results-cache")
+    monkeypatch.setenv("TUNELENS_RESULTS_CACHE", str(root))
+    return root
+
+
 @pytest.fixture(scope="session")
 def smollm_tokenizer():
     """The real SmolLM2 tokenizer, read from the embedded GGUF once and cached."""

@@ -4,8 +4,10 @@ The Python API is the product; the ``tunelens`` command is a thin shell over it:
 
     import tunelens
     results = tunelens.audit("embedded:smollm2-135m-instruct", "runs/lora/adapter", out_dir="audit")
-    run = tunelens.tuning("embedded:smollm2-135m-instruct", "data.jsonl", out_dir="runs/lora")
+    run = tunelens.tune("embedded:smollm2-135m-instruct", "data.jsonl", out_dir="runs/lora")
     plan = tunelens.triage("data.jsonl", out_dir="triage")  # before training: patterns vs point facts
+    verdicts = tunelens.paired("base_samples/", "tuned_samples/", out_dir="paired")  # lm-eval or inspect logs
+    frame = tunelens.load_results("audit/results.json").to_frame()  # metrics as a pandas DataFrame
     table = tunelens.compare("embedded:smollm2-135m-instruct", "data.jsonl", task=task)  # lora, full, svf, retrieval
 
 Heavy dependencies (torch, transformers, peft) load on first use, so ``import tunelens`` is fast.
@@ -18,7 +20,19 @@ from typing import Any
 from tunelens._version import __version__
 from tunelens.errors import TunelensError
 
-__all__ = ["TunelensError", "__version__", "audit", "compare", "load_model", "run_demo", "triage", "tune"]
+__all__ = [
+    "TunelensError",
+    "__version__",
+    "audit",
+    "compare",
+    "lm_eval",
+    "load_model",
+    "load_results",
+    "paired",
+    "run_demo",
+    "triage",
+    "tune",
+]
 
 _LAZY = {
     "audit": ("tunelens._audit", "audit"),
@@ -27,6 +41,9 @@ _LAZY = {
     "load_model": ("tunelens.models", "load_model"),
     "run_demo": ("tunelens.demo", "run_demo"),
     "triage": ("tunelens.triaging", "triage"),
+    "load_results": ("tunelens.results", "load_results"),
+    "paired": ("tunelens.paired", "paired"),
+    "lm_eval": ("tunelens.evaluating", "lm_eval"),
 }
 
 

@@ -6,15 +6,17 @@
 results.json is rewritten after every probe, so an interrupted audit keeps what it had
 measured; report.html is written last, from results.json alone. Given the training data and
 no task spec, the audit derives the spec from the data (``tunelens.triaging.derive_task_spec``)
-and writes it as task.json beside results.json.
+and writes it as task.json beside results.json. Once the audit is complete, items.jsonl holds
+every item record (both models' outputs and scores), one per line.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from typing import Any
 from tunelens._version import __version__
 from tunelens.data import TaskSpec
 from tunelens.engine import Engine
-from tunelens.errors import TunelensError
+from tunelens.errors import TunelensError, UsageError
 from tunelens.models import (
     CHANNEL_KINDS,
     LoadedModel,
@@ -33,9 +35,26 @@ from tunelens.models import (
     parse_ref,
 )
 from tunelens.outdir import atomic_write_text, prepare_out_dir
-from tunelens.probes import BUDGETS, PROBES, ProbeContext, ProbeSpec, default_budget, get_probe
+from tunelens.probes import (
+    BUDGETS,
+    PROBES,
+    ProbeContext,
+    ProbeSpec,
+    apply_overrides,
+    check_overrides,
+    default_budget,
+    get_probe,
+)
 from tunelens.report import write_report
-from tunelens.results import AuditResults, ProbeResult, TrainingInfo, save_results
+from tunelens.results import (
+    AuditResults,
+    ProbeResult,
+    ResultCache,
+    TrainingInfo,
+    cache_key,
+    save_items,
+    save_results,
+)
 from tunelens.stats import apply_verdicts, declare_all
 from tunelens.summary import summarise
 from tunelens.triaging import DerivedSpec, TriageResults, check_forecast, derive_task_spec
@@ -63,17 +82,22 @@ def audit(
     probe_budgets: dict[str, str] | None = None,
     margins: dict[str, float] | None = None,
     configs: dict[str, Any] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
     options: LoadOptions = LoadOptions(),
     training: TrainingInfo | None = None,
     triage: TriageResults | None = None,
     data: str | Path | Sequence[dict] | None = None,
+    fresh: bool = False,
+    cache: ResultCache | None | bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> AuditResults:
     """Audit ``tuned`` against ``base`` and write results.json and report.html in out_dir.
 
     ``budget`` (quick, standard or thorough; default standard on a CPU, thorough on a GPU,
     ``quick=True`` for quick) sizes every probe's item pool, ``probe_budgets`` one probe's
-    (``{"cot_faithfulness": "quick"}``); ``configs`` overrides a probe's config outright.
+    (``{"cot_faithfulness": "quick"}``); ``configs`` replaces a probe's config outright and
+    ``overrides`` single fields of it (``{"forgetting": {"n_arithmetic": 200}}``, each validated
+    against the probe's config type; precedence in ``tunelens.probes._settings``).
     ``margins`` overrides margins of equivalence (``{"forgetting.arithmetic_acc": 0.03}``).
     With ``triage`` (the triage of the training data), results.json also holds its forecast
     checked against the measured fate of each fact (``AuditResults.forecast_check``).
@@ -83,11 +107,19 @@ def audit(
     priming keywords), written to ``out_dir/task.json``; held-out prompts are
     ``training.heldout`` when the tune recorded any, else near-duplicates of the training
     prompts, and the notes of facts_vs_patterns and priming say which. With a ``task``,
-    ``data`` is not read."""
+    ``data`` is not read.
+
+    Resume: every probe's result is kept in the results cache (``ResultCache``) as soon as it
+    finishes, keyed by both models' fingerprints, the probe's config, the seed, the task spec,
+    the suite and the code. A run with the same keys reuses it and says so (an audit killed
+    halfway resumes after its last finished probe; ``compare`` reuses an unchanged method's
+    audit); ``fresh=True`` recomputes every probe (and refreshes the cache), ``cache=False``
+    neither reads nor writes it. ``results.json`` says ``complete: false`` until the last probe."""
     budget = "quick" if quick else (budget or default_budget())
     for chosen in (budget, *(probe_budgets or {}).values()):
         if chosen not in BUDGETS:
-            raise TunelensError(f"unknown budget '{chosen}'; choose one of {', '.join(BUDGETS)}")
+            raise UsageError(f"unknown budget '{chosen}'; choose one of {', '.join(BUDGETS)}")
+    check_overrides(overrides or {})
     derived: DerivedSpec | None = None
     if task is None and data is not None:
         progress("deriving the task spec from the training data")
@@ -98,7 +130,7 @@ def audit(
     specs = [get_probe(n) for n in names]
     for spec in specs:
         if spec.needs_task and task is None:
-            raise TunelensError(
+            raise UsageError(
                 f"probe '{spec.name}' needs the fine-tune's task spec: pass --task TASK.json or the training data "
                 "(--data DATA.jsonl) to derive it"
             )
@@ -126,13 +158,48 @@ def audit(
         tuned=model_info(tuned_model),
         training=training,
         budget=budget,
+        complete=False,
     )
+    store = ResultCache() if cache is True else (cache or None)
+    shared_key = {
+        "base": results.base.fingerprint,
+        "tuned": results.tuned.fingerprint,
+        "seed": seed,
+        "task": task.to_dict() if task is not None else None,
+        "suite": hashlib.sha256(suite_path.read_bytes()).hexdigest() if suite_path is not None else None,
+    }
+    reused: list[str] = []
     for spec in specs:
         own_budget = (probe_budgets or {}).get(spec.name, budget)
         config = (configs or {}).get(spec.name) or spec.config_for(own_budget)
+        if (overrides or {}).get(spec.name):
+            config = apply_overrides(spec, config, overrides[spec.name])
+        config_json = json.loads(json.dumps(dataclasses.asdict(config)))
         t0 = time.perf_counter()
         skip = _not_applicable(spec, (base_model, tuned_model))
-        result: ProbeResult = ProbeResult(name=spec.name, notes=[skip]) if skip else spec.run(ctx, config)
+        key = cache_key({**shared_key, "probe": spec.name, "config": config_json})
+        hit = store.get_probe(key) if store is not None and not fresh and not skip else None
+        if skip:
+            result: ProbeResult = ProbeResult(name=spec.name, notes=[skip])
+        elif hit is not None:
+            result, meta = hit
+            reused.append(spec.name)
+            progress(
+                f"{spec.name}: reusing its result from an earlier run with the same models, settings and seed "
+                f"({meta.get('created', '?')}); --fresh recomputes"
+            )
+            result.notes.append(
+                f"Reused from an earlier run with the same models (by fingerprint), config and seed, computed "
+                f"{meta.get('created', '?')} in {meta.get('seconds', '?')} s."
+            )
+        else:
+            result = spec.run(ctx, config)
+            if store is not None:
+                meta = {
+                    "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "seconds": round(time.perf_counter() - t0, 2),
+                }
+                store.put_probe(key, result, meta)
         if derived is not None and spec.name in DERIVED_NOTES and not skip:
             result.notes.extend(derived.notes_for(spec.name))
         undeclared = declare_all(result.metrics, spec.metrics, margins)
@@ -149,7 +216,7 @@ def audit(
                 "budget": own_budget if config == spec.config_for(own_budget) else "custom",
                 # The config as results.json stores it (tuples become lists), so a saved
                 # result reads back equal to the one in memory.
-                "config": json.loads(json.dumps(dataclasses.asdict(config))),
+                "config": config_json,
             }
         )
         results.probes.append(result)
@@ -157,6 +224,12 @@ def audit(
             results.forecast_check = check_forecast(triage, results, seed=seed)
         _finish(results, started)
         save_results(results, out / "results.json")
+    results.complete = True
+    _finish(results, started)
+    save_results(results, out / "results.json")
+    save_items(results, out / "items.jsonl")
+    if reused:
+        progress(f"resumed: {len(reused)} of {len(specs)} probes reused ({', '.join(reused)}); --fresh recomputes")
     write_report(results, out / "report.html")
     return results
 

@@ -11,3 +11,11 @@ def cache_dir() -> Path:
     root = Path(os.environ.get("TUNELENS_CACHE") or Path.home() / ".cache" / "tunelens")
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def results_cache_dir() -> Path:
+    """Where finished probe results are kept for resume and reuse: $TUNELENS_RESULTS_CACHE, else
+    the user cache directory's ``results`` folder. Deleting it only costs recomputation."""
+    root = Path(os.environ.get("TUNELENS_RESULTS_CACHE") or cache_dir() / "results")
+    root.mkdir(parents=True, exist_ok=True)
+    return root

@@ -72,7 +72,14 @@ def summarise(results: AuditResults, limit: int = 8) -> list[str]:
     shown = {id(m) for m in found}
     changed = [m for m in metrics if m.verdict == Verdict.changed and id(m) not in shown]
     changed.sort(key=lambda m: (m.negligible, not m.headline, m.p_adjusted if m.p_adjusted is not None else 1.0))
-    lines += [describe(m) + (" — negligible (inside its margin)" if m.negligible else "") for m in changed[:limit]]
+    # Results read from another tool's logs name each metric by its task (a metric is 'acc' in every task).
+    task = {p.name: p.title or p.name for p in results.probes} if results.source != "audit" else {}
+    lines += [
+        (f"{task[m.probe]} " if m.probe in task else "")
+        + describe(m)
+        + (" — negligible (inside its margin)" if m.negligible else "")
+        for m in changed[:limit]
+    ]
     if len(changed) > limit:
         lines.append(f"… and {len(changed) - limit} more changed metrics below.")
     tested = [m for m in metrics if m.verdict is not None]

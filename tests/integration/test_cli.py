@@ -20,7 +20,7 @@ def _error_line(capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_unknown_model_reference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    assert main(["audit", "no-such-model", "embedded:smollm2-135m-instruct", "--out", str(out)]) == 2
+    assert main(["audit", "no-such-model", "embedded:smollm2-135m-instruct", "--out", str(out)]) == 3
     assert "unknown model reference 'no-such-model'" in _error_line(capsys)
     assert not out.exists()
 
@@ -31,7 +31,7 @@ def test_malformed_jsonl_names_the_line(
     data = tmp_path / "data.jsonl"
     data.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "a", "completion": \n')
     out = tmp_path / "run"
-    assert main(["tune", str(tiny_model_dir), str(data), "--out", str(out), "--no-audit"]) == 2
+    assert main(["tune", str(tiny_model_dir), str(data), "--out", str(out), "--no-audit"]) == 3
     line = _error_line(capsys)
     assert "line 2" in line and "JSON" in line
     assert not out.exists()
@@ -40,7 +40,7 @@ def test_malformed_jsonl_names_the_line(
 def test_unwritable_output_directory(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    assert main(["audit", str(tiny_model_dir), str(tiny_model_dir), "--out", str(blocker / "out")]) == 2
+    assert main(["audit", str(tiny_model_dir), str(tiny_model_dir), "--out", str(blocker / "out")]) == 3
     assert "cannot write to output directory" in _error_line(capsys)
 
 
@@ -55,7 +55,7 @@ def test_different_tokenizers_are_refused(
     other_tokenizer.add_tokens(["<extra_token_for_test>"])
     other = build_tiny_model(tmp_path / "other", other_tokenizer, seed=1)
     out = tmp_path / "out"
-    assert main(["audit", str(tiny_model_dir), str(other), "--out", str(out), "--probes", "forgetting"]) == 2
+    assert main(["audit", str(tiny_model_dir), str(other), "--out", str(out), "--probes", "forgetting"]) == 3
     assert "different tokenizers" in _error_line(capsys)
     assert not (out / "results.json").exists()
 

@@ -115,7 +115,8 @@ def test_a_second_comparison_reuses_the_runs(compared, tiny_model_dir: Path, inp
     third = lora_again(said.append)
     assert third.methods[0].reused
     assert third.methods[0].cells == again.methods[0].cells
-    assert "reusing the audit" in " ".join(said)  # the model and the audit settings are as they were
+    # the model (by fingerprint) and the audit settings are as they were: every probe is reused
+    assert " ".join(said).count("reusing its result from an earlier run") == len(FAST_PROBES)
 
 
 def test_methods_parse_with_their_options() -> None:

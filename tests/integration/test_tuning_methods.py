@@ -179,5 +179,5 @@ def test_cli_isolation_from_a_run_on_another_base(
 ) -> None:
     run_dir, _ = first_full_run
     args = ["tune", "embedded:smollm2-135m-instruct", str(data), "--method", "full", "--isolate-from", str(run_dir)]
-    assert main([*args, "--out", str(tmp_path / "run"), "--no-audit"]) == 2
+    assert main([*args, "--out", str(tmp_path / "run"), "--no-audit"]) == 3
     assert "trained from" in capsys.readouterr().err

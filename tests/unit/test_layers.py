@@ -47,9 +47,12 @@ LAYERS: dict[str, int] = {
     #    audit's own wording of its results, used by the audit and the demo, so it sits here)
     "_audit": 6,
     "summary": 6,
+    "gate": 6,
+    "paired": 6,  # verdicts on another tool's per-sample logs: beside the audit, without a model
     # 7: workflows built on the audit
     "comparing": 7,
     "demo": 7,
+    "evaluating": 7,
     # 8: the command line (__main__.py only calls cli.main)
     "cli": 8,
     "__main__": 8,
@@ -62,6 +65,8 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("stats", "results"),  # statistics fill in the results' metrics and verdicts
         ("report", "results"),  # the report renders saved results
         ("_audit", "summary"),  # the audit prints its summary
+        ("gate", "summary"),  # the gate's messages describe metrics in the summary's words
+        ("paired", "summary"),  # paired results carry the audit's summary sentences
         ("comparing", "demo"),  # a comparison reuses the demo's configuration and budgets
         ("__main__", "cli"),  # ``python -m tunelens``
     }

@@ -137,5 +137,5 @@ def test_cli_no_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert printed.startswith("- Resolve 2 contradictions") and f"triage: {out / 'triage.html'}" in printed
     assert main(["triage", str(SHOP), "--no-model", "--model", "x", "--out", str(out)]) == 2
     assert "contradict each other" in capsys.readouterr().err
-    assert main(["triage", str(tmp_path / "absent.jsonl"), "--no-model", "--out", str(tmp_path / "o2")]) == 2
+    assert main(["triage", str(tmp_path / "absent.jsonl"), "--no-model", "--out", str(tmp_path / "o2")]) == 3
     assert "no such file" in capsys.readouterr().err and not (tmp_path / "o2").exists()

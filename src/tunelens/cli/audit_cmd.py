@@ -6,9 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from tunelens.cli._common import add_load_options, err, load_options, say
-from tunelens.errors import TunelensError
-from tunelens.probes import BUDGETS, PROBES
+from tunelens.cli._common import add_load_options, err, load_options
+from tunelens.cli._config_file import AUDIT_KEYS, ConfigFile, read_config_file
+from tunelens.cli._gate import add_gate_options, finish
+from tunelens.errors import TunelensError, UsageError
+from tunelens.gate import FAIL_ON
+from tunelens.probes import BUDGETS, PROBES, merge_overrides, parse_set
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="tuned model reference (also a PEFT adapter directory, proxy:LARGE+TUNED-BASE or retrieval:MODEL@FACTS)",
     )
     p.add_argument("--probes", help=f"comma-separated subset of: {', '.join(PROBES)}")
-    p.add_argument("--out", default="tunelens-out", help="output directory (default: tunelens-out)")
+    p.add_argument("--out", help="output directory (default: tunelens-out)")
     p.add_argument("--task", help="task spec JSON of the fine-tune (patterns, held-out prompts, facts)")
     p.add_argument(
         "--data",
@@ -28,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--suite", help="your own regression suite, JSONL (see README)")
     p.add_argument("--triage", help="triage.json of the training data: check its forecast against the measured facts")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, help="seed of every sampled choice (default 0)")
     p.add_argument(
         "--budget",
         choices=BUDGETS,
@@ -37,6 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--quick", action="store_true", help="the same as --budget quick")
     p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="recompute every probe; by default a probe already computed with the same models (by fingerprint), "
+        "config, task and seed is reused from the results cache ($TUNELENS_RESULTS_CACHE), so a killed audit "
+        "resumes where it stopped",
+    )
+    p.add_argument(
         "--margin",
         action="append",
         default=[],
@@ -44,7 +54,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="margin of practical equivalence for one metric, in its unit (e.g. forgetting.general_text_nll=0.05); "
         "repeatable",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PROBE.FIELD=VALUE",
+        help="one setting of a probe's config (e.g. forgetting.n_arithmetic=200), checked against its type; "
+        "repeatable; wins over --config and the budget",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="options ([audit]), probe budgets ([budgets]), margins ([margins]) and probe settings ([PROBE]) in "
+        "a TOML file; the command line wins over it (README: Settings)",
+    )
     add_load_options(p)
+    add_gate_options(p)
 
 
 def parse_margins(items: list[str]) -> dict[str, float]:
@@ -55,18 +80,18 @@ def parse_margins(items: list[str]) -> dict[str, float]:
         name, sep, value = item.partition("=")
         probe, dot, metric = name.strip().partition(".")
         if not sep or not dot:
-            raise TunelensError(f"--margin {item!r}: write PROBE.METRIC=X, e.g. forgetting.general_text_nll=0.05")
+            raise UsageError(f"--margin {item!r}: write PROBE.METRIC=X, e.g. forgetting.general_text_nll=0.05")
         if probe not in PROBES:
-            raise TunelensError(f"--margin {item!r}: unknown probe '{probe}'; available: {', '.join(PROBES)}")
+            raise UsageError(f"--margin {item!r}: unknown probe '{probe}'; available: {', '.join(PROBES)}")
         if PROBES[probe].declaration(metric) is None:
             names = ", ".join(d.name for d in PROBES[probe].metrics)
-            raise TunelensError(f"--margin {item!r}: {probe} declares no metric '{metric}'; it has: {names}")
+            raise UsageError(f"--margin {item!r}: {probe} declares no metric '{metric}'; it has: {names}")
         try:
             margin = float(value)
         except ValueError:
-            raise TunelensError(f"--margin {item!r}: {value!r} is not a number") from None
+            raise UsageError(f"--margin {item!r}: {value!r} is not a number") from None
         if not margin > 0:
-            raise TunelensError(f"--margin {item!r}: a margin must be positive")
+            raise UsageError(f"--margin {item!r}: a margin must be positive")
         margins[f"{probe}.{metric}"] = margin
     return margins
 
@@ -86,9 +111,32 @@ def _read_task(path: str):  # -> TaskSpec
         raise TunelensError(f"{path}: {exc}") from None
 
 
+def _resolve(args: argparse.Namespace) -> ConfigFile:
+    """Fill the options the command line left out from --config, then the defaults."""
+    if args.quick and args.budget not in (None, "quick"):
+        raise UsageError(f"--quick is --budget quick; give one of --quick and --budget {args.budget}")
+    file = read_config_file(args.config) if args.config else ConfigFile()
+    defaults = {"out": "tunelens-out", "seed": 0}
+    for key in AUDIT_KEYS:
+        if key == "require_verdicts":
+            args.require_verdicts = args.require_verdicts or bool(file.audit.get(key, False))
+        elif getattr(args, key, None) is None:
+            setattr(args, key, file.audit.get(key, defaults.get(key)))
+    if isinstance(args.probes, list):
+        args.probes = ",".join(args.probes)
+    if args.fail_on is not None and args.fail_on not in FAIL_ON:
+        raise UsageError(f"{args.config}: fail_on = {args.fail_on!r}; choose one of {', '.join(FAIL_ON)}")
+    if args.budget is not None and args.budget not in BUDGETS:
+        raise UsageError(f"{args.config}: budget = {args.budget!r}; choose one of {', '.join(BUDGETS)}")
+    return file
+
+
 def run(args: argparse.Namespace) -> int:
     from tunelens import audit
 
+    file = _resolve(args)
+    overrides = merge_overrides(file.overrides, parse_set(args.set))
+    margins = parse_margins([f"{k}={v}" for k, v in file.margins.items()] + list(args.margin))
     task = _read_task(args.task) if args.task else None
     if args.task and args.data:
         err(f"--task given: the task spec is {args.task}; --data {args.data} is not read")
@@ -108,13 +156,13 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         quick=args.quick,
         budget=args.budget,
-        margins=parse_margins(args.margin),
+        probe_budgets=file.budgets or None,
+        margins=margins,
+        overrides=overrides,
         triage=triage,
         data=args.data if not args.task else None,
+        fresh=args.fresh,
         options=load_options(args),
         progress=err,
     )
-    for line in results.summary:
-        say(f"- {line}")
-    say(f"report: {Path(args.out) / 'report.html'}")
-    return 0
+    return finish(args, results, Path(args.out))

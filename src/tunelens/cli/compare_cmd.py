@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from tunelens.cli._common import add_load_options, err, load_options, say
-from tunelens.errors import TunelensError
+from tunelens.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +50,7 @@ def _learning_rates(pairs: list[str]) -> dict[str, float]:
         try:
             rates[name.strip()] = float(value)
         except ValueError:
-            raise TunelensError(f"--lr takes METHOD=LR, e.g. full=5e-5; got '{pair}'") from None
+            raise UsageError(f"--lr takes METHOD=LR, e.g. full=5e-5; got '{pair}'") from None
     return rates
 
 
@@ -61,13 +61,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.demo:
         if args.data or args.task or args.update or args.update_task:
-            raise TunelensError("--demo brings its own data, task and update; leave DATA, --task and --update out")
+            raise UsageError("--demo brings its own data, task and update; leave DATA, --task and --update out")
         base = args.base or DEFAULT_MODEL
         data, task_path, update, update_task_path = write_demo_inputs(Path(args.out) / "inputs", quick=args.quick)
         batch = args.batch_size or (4 if args.quick else 8)
     else:
         if not args.base or not args.data or not args.task:
-            raise TunelensError("give BASE DATA --task TASK.json, or --demo for the support-desk example")
+            raise UsageError("give BASE DATA --task TASK.json, or --demo for the support-desk example")
         base, data, task_path = args.base, Path(args.data), Path(args.task)
         update, update_task_path = args.update, args.update_task
         batch = args.batch_size or 8

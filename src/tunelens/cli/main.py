@@ -7,12 +7,14 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from tunelens.cli import audit_cmd, compare_cmd, demo_cmd, report_cmd, triage_cmd, tune_cmd
-from tunelens.errors import TunelensError
+from tunelens.cli import audit_cmd, compare_cmd, demo_cmd, paired_cmd, report_cmd, triage_cmd, tune_cmd
+from tunelens.errors import TunelensError, UsageError
+from tunelens.gate import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
 
 SUBCOMMANDS = {
     "demo": demo_cmd,
     "audit": audit_cmd,
+    "paired": paired_cmd,
     "tune": tune_cmd,
     "compare": compare_cmd,
     "triage": triage_cmd,
@@ -37,12 +39,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(SUBCOMMANDS[args.command].run(args) or 0)
+    except UsageError as exc:
+        print(f"tunelens: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except TunelensError as exc:
         print(f"tunelens: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("tunelens: interrupted; results written so far are kept in the output directory", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -31,13 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from tunelens.errors import TunelensError
+    from tunelens.errors import UsageError
     from tunelens.models import DEFAULT_MODEL
     from tunelens.outdir import atomic_write_text, prepare_out_dir
     from tunelens.triaging import derive_task_spec, triage
 
     if args.no_model and args.model:
-        raise TunelensError("--model and --no-model contradict each other; give one of them")
+        raise UsageError("--model and --no-model contradict each other; give one of them")
     model = None if args.no_model else (args.model or DEFAULT_MODEL)
     if args.task_out:
         prepare_out_dir(Path(args.task_out).parent)  # an unwritable place fails before any work

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from tunelens.cli._common import add_load_options, err, load_options, say
-from tunelens.errors import TunelensError
+from tunelens.errors import UsageError
 from tunelens.probes import BUDGETS
 from tunelens.tuning import RECIPES, MethodOptions, TrainConfig
 
@@ -117,7 +117,7 @@ def _recipe_flags(args: argparse.Namespace) -> dict:
     for key in given:
         if key not in RECIPES[args.method].options:
             owner = next(name for name, r in RECIPES.items() if key in r.options)
-            raise TunelensError(f"{RECIPE_FLAGS[key]} applies to --method {owner}, not {args.method}")
+            raise UsageError(f"{RECIPE_FLAGS[key]} applies to --method {owner}, not {args.method}")
     if "rank" in given:
         given["alpha"] = 2 * given["rank"]
     return given

@@ -39,7 +39,7 @@ from tunelens.errors import TunelensError
 from tunelens.models import LoadedModel, LoadOptions, load_model, parse_ref
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import PROBES
-from tunelens.results import AuditResults, Metric, TrainingInfo, load_results
+from tunelens.results import AuditResults, Metric, TrainingInfo
 from tunelens.tuning import RECIPES, TrainConfig, read_training_info, tune
 
 COMPARE_PROBES = ("facts_vs_patterns", "forgetting", "context", "locality")
@@ -285,35 +285,16 @@ def _audit(
     audit_dir: Path,
     model_reused: bool,
 ) -> AuditResults:
-    """Audit the method against the base, or reuse its audit when the model (a reused run, or
-    the same fact sheet) and every audit setting are what they were."""
-    configs = compare_probe_configs(plan.quick)
-    # A channel's audit records the probes that read weights as not applying.
-    probes = list(plan.probes)
-    settings = {
-        "base": plan.base,
-        "model": tuned.ref,
-        "facts_sha256": _sha256(plan.facts) if plan.facts and not spec.changes_weights else None,
-        "probes": probes,
-        "configs": {name: dataclasses.asdict(config) for name, config in configs.items()},
-        "task": plan.task.to_dict(),
-        "seed": plan.seed,
-    }
-    marker = audit_dir / "compare-settings.json"
-    same_model = model_reused or not spec.changes_weights
-    if same_model and marker.is_file() and (audit_dir / "results.json").is_file():
-        if json.loads(marker.read_text()) == json.loads(json.dumps(settings)):
-            plan.progress(f"[{spec.text}] reusing the audit in {audit_dir}")
-            return load_results(audit_dir / "results.json")
-    plan.progress(f"[{spec.text}] auditing against the base ({', '.join(probes)}) …")
-    marker.unlink(missing_ok=True)
-    results = audit(
-        base_model, tuned, probes=probes, out_dir=audit_dir, task=plan.task, seed=plan.seed,
+    """Audit the method against the base. The audit reuses each probe's result from the results
+    cache when the models (by fingerprint: a reused run, the same fact sheet), the probe's
+    config, the task and the seed are what they were, and says so."""
+    del model_reused  # the fingerprints decide, not how the model was obtained
+    plan.progress(f"[{spec.text}] auditing against the base ({', '.join(plan.probes)}) …")
+    return audit(
+        base_model, tuned, probes=list(plan.probes), out_dir=audit_dir, task=plan.task, seed=plan.seed,
         probe_budgets=compare_probe_budgets(plan.quick), options=plan.options, training=training,
         progress=plan.progress,
     )  # fmt: skip
-    atomic_write_text(marker, json.dumps(settings, indent=1))
-    return results
 
 
 def _update(plan: _Plan, spec: MethodSpec, first_ref: str, first_reused: bool) -> str:

@@ -13,6 +13,7 @@ from ._everyday_prompts import EVERYDAY_POOL_SIZE, EVERYDAY_PROMPTS, EverydayPro
 from ._facts import FACT_CATEGORIES, FactItem, fact_pool_sizes, world_facts, world_facts_count
 from ._general_text import all_general_chunks, general_text_chunks
 from ._instructions import INSTRUCTION_KINDS, InstructionItem, check_instruction, instruction_items
+from ._json_schema import task_json_schema
 from ._jsonl import (
     FORMS,
     DataError,
@@ -79,6 +80,7 @@ __all__ = [
     "record_form",
     "support_desk_dataset",
     "support_desk_update",
+    "task_json_schema",
     "to_chat",
     "word_problems",
     "world_facts",

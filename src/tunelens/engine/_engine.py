@@ -135,10 +135,8 @@ class Engine:
     # ------------------------------------------------------------- log-likelihood
     def loglikelihood(self, requests: Sequence[LLRequest]) -> list[LLResult]:
         """Log-probability of each continuation given its context, batched and shared."""
-        torch = self._torch()
-        contexts: dict[tuple[int, ...], list[int]] = {}
-        conts: list[list[int]] = []
         encoded: dict[str, tuple[int, ...]] = {}  # the choices of a question share its context text
+        pairs: list[tuple[Sequence[int], Sequence[int]]] = []
         for i, req in enumerate(requests):
             if req.context not in encoded:
                 encoded[req.context] = tuple(self.encode(req.context))
@@ -146,10 +144,24 @@ class Engine:
             cont = self.encode_continuation(req.continuation)
             if not ctx or not cont:
                 raise ValueError(f"request {i}: context and continuation must both be non-empty")
+            pairs.append((ctx, cont))
+        return self.loglikelihood_tokens(pairs)
+
+    def loglikelihood_tokens(self, pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[LLResult]:
+        """:meth:`loglikelihood` of contexts and continuations already tokenized (lm-eval tokenizes
+        context and continuation together and splits the ids; both parts must be non-empty).
+        Pairs with the same context ids share one context pass."""
+        torch = self._torch()
+        contexts: dict[tuple[int, ...], list[int]] = {}
+        conts: list[list[int]] = []
+        for i, (ctx_ids, cont_ids) in enumerate(pairs):
+            ctx, cont = tuple(int(t) for t in ctx_ids), [int(t) for t in cont_ids]
+            if not ctx or not cont:
+                raise ValueError(f"request {i}: context and continuation must both be non-empty")
             contexts.setdefault(ctx, []).append(i)
             conts.append(cont)
         keys = list(contexts)
-        results: list[LLResult | None] = [None] * len(requests)
+        results: list[LLResult | None] = [None] * len(pairs)
 
         def cost(k: tuple[int, ...]) -> int:
             return len(k) + max(len(conts[i]) for i in contexts[k])
@@ -170,31 +182,37 @@ class Engine:
         ids, mask, positions = self._left_pad(ctx_keys)
         # Only the last context position's logits are needed: skip the unembedding elsewhere.
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-        first_logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
+        first_logits = out.logits[:, -1, :].float()
         rows: list[int] = []  # context row of each continuation
         req_ids: list[int] = []
         for row, key in enumerate(ctx_keys):
             for req in contexts[key]:
                 rows.append(row)
                 req_ids.append(req)
-        cache = out.past_key_values
+        device = ids.device
+        row_index = torch.tensor(rows, device=device)
         longest = max(len(conts[r]) for r in req_ids)
+        # Every continuation token as a target, padded on the right; ``valid`` marks the real ones.
+        targets = torch.zeros((len(rows), longest), dtype=torch.long)
+        valid = torch.zeros((len(rows), longest), dtype=torch.bool)
+        for j, req in enumerate(req_ids):
+            targets[j, : len(conts[req])] = torch.tensor(conts[req])
+            valid[j, : len(conts[req])] = True
+        targets, valid = targets.to(device), valid.to(device)
+        # The first token is scored from the context's last position (one row per context).
+        first_norm = torch.logsumexp(first_logits, dim=-1)
+        logprob = first_logits[row_index, targets[:, 0]] - first_norm[row_index]
+        greedy = first_logits.argmax(-1)[row_index] == targets[:, 0]
         if longest > 1:
             # Feed all but the last continuation token on top of the shared context cache.
-            cache.batch_select_indices(torch.tensor(rows, device=ids.device))
+            cache = out.past_key_values
+            cache.batch_select_indices(row_index)
             width = longest - 1
-            cont_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-            cont_mask = torch.zeros((len(rows), width), dtype=torch.long)
-            for j, req in enumerate(req_ids):
-                toks = conts[req][:-1]
-                if toks:
-                    cont_ids[j, : len(toks)] = torch.tensor(toks)
-                    cont_mask[j, : len(toks)] = 1
-            cont_ids, cont_mask = cont_ids.to(ids.device), cont_mask.to(ids.device)
-            row_index = torch.tensor(rows, device=ids.device)
+            cont_ids = torch.where(valid[:, 1:], targets[:, :-1], torch.full_like(targets[:, :-1], self.pad_id))
+            cont_mask = valid[:, 1:].long()
             full_mask = torch.cat([mask[row_index], cont_mask], dim=1)
             start = mask[row_index].sum(-1, keepdim=True)
-            cont_pos = start + torch.arange(width, device=ids.device)[None, :]
+            cont_pos = start + torch.arange(width, device=device)[None, :]
             step = self.model(
                 input_ids=cont_ids,
                 attention_mask=full_mask,
@@ -202,15 +220,14 @@ class Engine:
                 past_key_values=cache,
                 use_cache=True,
             )
-            rest_logprobs = torch.log_softmax(step.logits.float(), dim=-1)
+            # Log-probabilities of the targets only: the logit minus the log normaliser, so no
+            # (rows x positions x vocabulary) tensor of log-probabilities is written.
+            logits = step.logits.float()
+            rest = logits.gather(2, targets[:, 1:, None]).squeeze(2) - torch.logsumexp(logits, dim=-1)
+            logprob = logprob + torch.where(valid[:, 1:], rest, torch.zeros_like(rest)).sum(-1)
+            greedy = greedy & ((logits.argmax(-1) == targets[:, 1:]) | ~valid[:, 1:]).all(-1)
         for j, req in enumerate(req_ids):
-            toks = conts[req]
-            dists = [first_logprobs[rows[j]]] + [rest_logprobs[j, t] for t in range(len(toks) - 1)]
-            stacked = torch.stack(dists)
-            target = torch.tensor(toks, device=stacked.device)
-            lp = stacked.gather(1, target[:, None]).squeeze(1)
-            greedy = bool((stacked.argmax(-1) == target).all())
-            results[req] = LLResult(float(lp.sum()), len(toks), greedy)
+            results[req] = LLResult(float(logprob[j]), len(conts[req]), bool(greedy[j]))
 
     def token_logprobs(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Per-token log-probabilities of each text (token 0 is context only, so n-1 values)."""
@@ -236,10 +253,21 @@ class Engine:
     # ----------------------------------------------------------------- generation
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling = Sampling()) -> list[str]:
         """Generate a reply for each prompt, stopping at EOS or a stop string (excluded)."""
+        return self.generate_tokens([self.encode(r.prompt) for r in requests], requests, sampling)
+
+    def generate_tokens(
+        self, prompts: Sequence[Sequence[int]], requests: Sequence[GenRequest], sampling: Sampling = Sampling()
+    ) -> list[str]:
+        """:meth:`generate` from prompts already tokenized (``prompts[i]`` replaces
+        ``requests[i].prompt``; the requests give the token budget and stop strings)."""
         from tunelens.engine._generate import generate_batch
 
         torch = self._torch()
-        encoded = [self.encode(r.prompt) for r in requests]
+        if len(prompts) != len(requests):
+            raise ValueError(f"{len(prompts)} prompts for {len(requests)} requests")
+        encoded = [[int(t) for t in p] for p in prompts]
+        if any(not p for p in encoded):
+            raise ValueError("every prompt must hold at least one token")
         texts: list[str] = [""] * len(requests)
 
         def cost(i: int) -> int:

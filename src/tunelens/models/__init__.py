@@ -2,7 +2,7 @@
 and two channels that change no weight (proxy-tuning and retrieval)."""
 
 from tunelens.models._embedded import EMBEDDED
-from tunelens.models._info import check_same_tokenizer, model_info, tokenizer_fingerprint
+from tunelens.models._info import check_same_tokenizer, model_fingerprint, model_info, tokenizer_fingerprint
 from tunelens.models._loader import (
     ADAPTER_META,
     LoadedModel,
@@ -36,5 +36,6 @@ __all__ = [
     "read_facts",
     "shared_vocab_size",
     "tokenizer_fingerprint",
+    "model_fingerprint",
     "write_fact_sheet",
 ]

@@ -26,8 +26,23 @@ from tunelens.probes import diversity  # noqa: F401
 from tunelens.probes import locality  # noqa: F401
 from tunelens.probes import priming  # noqa: F401
 
+from tunelens.probes._settings import (  # noqa: E402
+    Overrides,
+    apply_overrides,
+    check_overrides,
+    config_fields,
+    merge_overrides,
+    parse_set,
+)
+
 __all__ = [
     "BUDGETS",
+    "Overrides",
+    "apply_overrides",
+    "check_overrides",
+    "config_fields",
+    "merge_overrides",
+    "parse_set",
     "PROBES",
     "ProbeContext",
     "ProbeSpec",

@@ -16,7 +16,7 @@ from typing import Any
 
 from tunelens.data import TaskSpec
 from tunelens.engine import Engine
-from tunelens.errors import TunelensError
+from tunelens.errors import UsageError
 from tunelens.results import MetricDecl, ProbeResult, find_declaration
 
 BUDGETS = ("quick", "standard", "thorough")
@@ -65,7 +65,7 @@ class ProbeSpec:
 
     def config_for(self, budget: str) -> Any:
         if budget not in self.budgets:
-            raise TunelensError(f"unknown budget '{budget}'; choose one of {', '.join(BUDGETS)}")
+            raise UsageError(f"unknown budget '{budget}'; choose one of {', '.join(BUDGETS)}")
         return self.budgets[budget]
 
     @property
@@ -128,7 +128,7 @@ def get_probe(name: str) -> ProbeSpec:
     try:
         return PROBES[name]
     except KeyError:
-        raise TunelensError(f"unknown probe '{name}'; available: {', '.join(PROBES)}") from None
+        raise UsageError(f"unknown probe '{name}'; available: {', '.join(PROBES)}") from None
 
 
 def headline_counts() -> list[tuple[str, str, dict[str, int]]]:

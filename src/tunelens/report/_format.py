@@ -28,6 +28,7 @@ TEST_LABELS: dict[str, str] = {
     "paired_t": "paired t",
     "permutation": "permutation",
     "paired_bootstrap": "sign-flip (sampled)",
+    "bootstrap_aggregate": "bootstrap (corpus)",
     "none": DASH,
     "descriptive": DASH,
 }

@@ -45,6 +45,9 @@ from tunelens.report._sections import (
 from tunelens.report._style import CSS
 from tunelens.results import AuditResults, Metric, ModelInfo, Verdict
 
+LOG_TOOLS = {"lm-eval": "lm-evaluation-harness", "inspect": "inspect_ai"}
+"""Tools whose per-sample logs ``tunelens paired`` reads (``AuditResults.source``), by their names."""
+
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
@@ -65,6 +68,11 @@ def _model_card(role: str, info: ModelInfo) -> str:
     return f'<div class="model {role}">{role} <b>{escape(info.ref)}</b><br>{details}</div>'
 
 
+def _from_logs(results: AuditResults) -> str:
+    """The tool whose logs made these results ('' for a tunelens audit)."""
+    return LOG_TOOLS.get(results.source, "")
+
+
 def _masthead(results: AuditResults) -> str:
     meta = [
         fmt_date(results.created),
@@ -74,7 +82,15 @@ def _masthead(results: AuditResults) -> str:
     if results.seconds:
         meta.append(f"ran in {fmt_seconds(results.seconds)}")
     base_fp, tuned_fp = results.base.tokenizer_fingerprint, results.tuned.tokenizer_fingerprint
-    if base_fp == tuned_fp:
+    tool = _from_logs(results)
+    brand = "tunelens paired" if tool else "tunelens audit"
+    if tool:  # no model was loaded: the logs say nothing of tokenizers
+        n = len(results.probes)
+        tok = (
+            f'<p class="tok">Read from the per-sample logs of {escape(tool)}: {_plural(n, "task")}, each model\'s '
+            "outcomes paired item by item.</p>"
+        )
+    elif base_fp == tuned_fp:
         tok = f'<p class="tok">Both models share one tokenizer (fingerprint <code>{escape(base_fp[:12])}</code>).</p>'
     else:
         tok = (
@@ -82,7 +98,7 @@ def _masthead(results: AuditResults) -> str:
             f"(<code>{escape(base_fp[:12])}</code> vs <code>{escape(tuned_fp[:12])}</code>).</p>"
         )
     return (
-        '<header class="masthead"><div class="wrap"><div class="brand">tunelens audit</div>'
+        f'<header class="masthead"><div class="wrap"><div class="brand">{brand}</div>'
         f'<h1><span class="b">{escape(results.base.ref)}</span><span class="vs">vs</span>'
         f'<span class="t">{escape(results.tuned.ref)}</span></h1>'
         f'<p class="meta">{"".join(f"<span>{escape(m)}</span>" for m in meta)}</p>'
@@ -243,6 +259,12 @@ def _budget_warning(results: AuditResults, metrics: list[Metric]) -> str:
     if not stuck:
         return ""
     names = ", ".join(m.label for m in stuck)
+    if _from_logs(results):  # items come from the logs: more of them, not a budget, would tell
+        return (
+            f'<p class="nothing">{_plural(len(stuck), "headline metric")} cannot reach a verdict of changed under the '
+            f"correction: {escape(names)}. Running both models on more items of the task gives them the items they "
+            "need.</p>"
+        )
     ran_at = {p.name: p.budget or results.budget for p in results.probes}
     budgets = sorted({ran_at.get(m.probe, results.budget) for m in stuck} - {""})
     plural = "s" if len(budgets) > 1 else ""
@@ -280,8 +302,9 @@ def _first_screen(results: AuditResults) -> str:
         )
     else:
         parts.append('<p class="nothing">This audit measured nothing: it has no metrics.</p>')
+    shows = "What the logs show unchanged" if _from_logs(results) else "What the audit shows unchanged"
     parts.append(
-        '<h3 id="tl-equivalent">What the audit shows unchanged</h3><p class="lead">Equivalent: the paired 90% '
+        f'<h3 id="tl-equivalent">{shows}</h3><p class="lead">Equivalent: the paired 90% '
         "interval of the change lies inside the metric's margin (two one-sided tests at 5%), so it moved by less "
         "than the margin.</p>"
     )
@@ -297,7 +320,8 @@ def _first_screen(results: AuditResults) -> str:
     budget = f" at the {escape(results.budget)} budget" if results.budget else ""
     parts.append(
         f'<p class="tested">{_plural(len(metrics) - n_desc, "metric")} tested across '
-        f"{_plural(len(results.probes), 'probe')}{budget} with paired tests on the same items; verdicts use "
+        f"{_plural(len(results.probes), 'task' if _from_logs(results) else 'probe')}{budget} with paired tests on "
+        "the same items; verdicts use "
         f"{escape(_correction_phrase(results))}.{described} "
         "Intervals are paired 95% intervals of tuned − base.</p></section>"
     )
@@ -334,7 +358,8 @@ def html_document(title: str, body: Sequence[str], extra_css: str = "") -> str:
 
 def render_html(results: AuditResults) -> str:
     """The whole report as one HTML document (a string), rendered from ``results`` only."""
-    title = f"tunelens audit: {results.base.ref} vs {results.tuned.ref}"
+    made = "tunelens paired" if _from_logs(results) else "tunelens audit"
+    title = f"{made}: {results.base.ref} vs {results.tuned.ref}"
     parts = [
         _masthead(results),
         '<main class="wrap">',

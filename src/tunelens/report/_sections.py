@@ -260,9 +260,11 @@ def probe_section(probe: ProbeResult) -> str:
     figures = "".join(figure(p, probe.name) for p in probe.plots)
     tables = "".join(text_table(t) for t in probe.tables)
     plots = f'<h3>Plots</h3><div class="plots">{figures}</div>' if figures else ""
+    # A task read from a log is titled by its name: no need to show the name twice.
+    code = f" <code>{escape(probe.name)}</code>" if probe.title != probe.name else ""
     return (
         f'<section class="probe" id="{escape(probe.name)}">'
-        f'<div class="probe-head"><h2>{escape(probe.title)} <code>{escape(probe.name)}</code></h2>'
+        f'<div class="probe-head"><h2>{escape(probe.title)}{code}</h2>'
         f'<span class="meta">{escape(status)}</span></div>'
         f'<p class="desc">{escape(probe.description)}</p>{notes}'
         f"<h3>Metrics</h3>{metrics_table(probe.metrics)}{tables}{plots}{items_details(probe.items)}{_config(probe.config)}"

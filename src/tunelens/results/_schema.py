@@ -53,11 +53,21 @@ class Metric(_Model):
     ci_high: float | None = Field(description="Upper end of the paired 95% interval of delta.")
     n: int = Field(description="Number of paired items behind the metric.")
     test: Literal[
-        "mcnemar", "sign_flip_exact", "paired_t", "permutation", "paired_bootstrap", "none", "descriptive"
+        "mcnemar",
+        "sign_flip_exact",
+        "paired_t",
+        "permutation",
+        "paired_bootstrap",
+        "bootstrap_aggregate",
+        "none",
+        "descriptive",
     ] = Field(
         description="Paired test used: exact McNemar for binary outcomes; for continuous ones the sign-flip "
         "test enumerated exactly (small n) or the paired t-test (larger n); a paired permutation test "
-        "for a ratio of sums; 'paired_bootstrap' in files before 1.3 (a sign-flip test with 2,000 draws); "
+        "for a ratio of sums; 'bootstrap_aggregate' for a corpus-level aggregate (BLEU, chrF, TER, a corpus "
+        "F1, a perplexity): the paired bootstrap of the aggregate, both models' aggregates recomputed on the "
+        "same resampled items (Koehn 2004), percentile intervals, no per-item values (1.5); "
+        "'paired_bootstrap' in files before 1.3 (a sign-flip test with 2,000 draws); "
         "'none' when no test could run; 'descriptive' for a quantity that describes the pair and takes no "
         "test (a distance between the two models; base is then its value for the base against itself)."
     )
@@ -364,3 +374,17 @@ class AuditResults(_Model):
     def metrics(self) -> list[Metric]:
         """Every metric of every probe, in report order."""
         return [m for p in self.probes for m in p.metrics]
+
+    def to_frame(self) -> Any:
+        """The metrics as a pandas DataFrame, one row per metric of every probe (see
+        ``tunelens.results.metrics_frame`` for its columns and dtypes)."""
+        from tunelens.results._frames import metrics_frame
+
+        return metrics_frame(self)
+
+    def items_frame(self) -> Any:
+        """The item records as a pandas DataFrame, one row per item of every probe, each key of
+        ``extra`` a column (see ``tunelens.results.items_frame``)."""
+        from tunelens.results._frames import items_frame
+
+        return items_frame(self)

@@ -1,5 +1,6 @@
 """Paired tests, intervals and the multiple-comparison correction behind every verdict."""
 
+from tunelens.stats._bootstrap import BOOTSTRAP_DRAWS, bootstrap_aggregate, bootstrap_p, bootstrap_sums
 from tunelens.stats._correlation import Correlation, spearman, spearman_ci
 from tunelens.stats._intervals import cluster_bootstrap_interval, wilson_interval
 from tunelens.stats._paired import (
@@ -26,11 +27,15 @@ from tunelens.stats._verdicts import (
 )
 
 __all__ = [
+    "BOOTSTRAP_DRAWS",
     "MIN_ITEMS",
     "Correlation",
     "PairedComparison",
     "apply_verdicts",
     "bh_adjust",
+    "bootstrap_aggregate",
+    "bootstrap_p",
+    "bootstrap_sums",
     "declare",
     "declare_all",
     "equivalence_reach",

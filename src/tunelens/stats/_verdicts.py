@@ -216,6 +216,14 @@ def _inside(metric: Metric) -> bool:
     )
 
 
+def _draws_short(metric: Metric, level: float) -> bool:
+    """A paired bootstrap of an aggregate whose smallest p (set by its draws) does not reach ``level``.
+
+    Such a metric has no per-item differences (``diff_sd`` is None): its minimum detectable
+    effect and the items that would settle it are read from the width of its interval."""
+    return metric.test == "bootstrap_aggregate" and metric.min_p is not None and metric.min_p >= level
+
+
 def _decide(metric: Metric, alpha: float, level: float) -> None:
     metric.room = _room(metric)  # type: ignore[assignment]
     metric.mde = minimum_detectable_effect(metric, level)
@@ -232,7 +240,12 @@ def _decide(metric: Metric, alpha: float, level: float) -> None:
         return
     metric.verdict = Verdict.inconclusive
     where, way = ("the floor", "fall") if metric.room == "floor" else ("the ceiling", "rise")
-    if metric.mde is None:
+    if metric.mde is None and _draws_short(metric, level):
+        # A bootstrap's p cannot fall below 2 / (draws + 1): the draws, not the items, are short.
+        metric.reason = (
+            f"the bootstrap's smallest p ({metric.min_p:.1g}) cannot reach the corrected level; more draws would"
+        )
+    elif metric.mde is None:
         metric.reason = f"too few items: at n={metric.n} the test cannot reach the corrected level"
         if metric.room:
             metric.reason += f" (and at {where} no {way} or equivalence can be shown)"
@@ -245,7 +258,7 @@ def _decide(metric: Metric, alpha: float, level: float) -> None:
             metric.reason = f"at {where}: too close to the scale's end to show a {way} or equivalence"
     else:
         metric.reason = "the interval is too wide to tell a change from none"
-    metric.n_needed = _items_needed(metric, level)
+    metric.n_needed = None if _draws_short(metric, level) else _items_needed(metric, level)
 
 
 def family_weights(n_headline: int, n_other: int) -> tuple[float, float]:

@@ -19,13 +19,13 @@ import random
 from collections.abc import Sequence
 
 from tunelens.data import all_general_chunks, general_text_chunks
-from tunelens.errors import TunelensError
+from tunelens.errors import TunelensError, UsageError
 
 
 def n_general_for(n_task: int, share: float) -> int:
     """How many general records make them ``share`` of ``n_task`` + those records (at least one)."""
     if not 0.0 <= share < 1.0:
-        raise TunelensError(f"--mix-general must be a share in [0, 1), got {share}; e.g. 0.2 for 20% general text")
+        raise UsageError(f"--mix-general must be a share in [0, 1), got {share}; e.g. 0.2 for 20% general text")
     return 0 if share == 0 else max(1, round(share * n_task / (1.0 - share)))
 
 

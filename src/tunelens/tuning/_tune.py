@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tunelens.data import read_training_data, to_chat
-from tunelens.errors import TunelensError
+from tunelens.errors import TunelensError, UsageError
 from tunelens.models import CHANNEL_KINDS, LoadOptions, load_model, parse_ref
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.results import TrainingInfo
@@ -54,15 +54,15 @@ class MethodOptions:
     def check(self, recipe: Recipe, base: str) -> None:
         """Raise TunelensError for a value out of range or an option the recipe cannot take."""
         if not 0.0 <= self.ignore_k < 100.0:
-            raise TunelensError(f"--ignore-k is a percentage in [0, 100), got {self.ignore_k}; the paper used 8")
+            raise UsageError(f"--ignore-k is a percentage in [0, 100), got {self.ignore_k}; the paper used 8")
         n_general_for(0, self.mix_general)  # validates the share
         if self.isolate_from is None:
             if self.isolate_top is not None:
-                raise TunelensError("--isolate-top needs --isolate-from RUN: the run whose changes to freeze")
+                raise UsageError("--isolate-top needs --isolate-from RUN: the run whose changes to freeze")
             return
         if not recipe.entrywise:
             supported = ", ".join(name for name, r in RECIPES.items() if r.entrywise)
-            raise TunelensError(
+            raise UsageError(
                 f"--isolate-from works with --method {supported}, not {recipe.name}: {recipe.name} changes "
                 "every entry of a matrix at once, so single entries cannot be frozen"
             )
@@ -168,7 +168,7 @@ def tune(
 
 def _check_heldout(share: float) -> None:
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share < 1.0:
-        raise TunelensError(f"--heldout is a share in [0, 1), got {share}; e.g. 0.1 to hold out 10% of the examples")
+        raise UsageError(f"--heldout is a share in [0, 1), got {share}; e.g. 0.1 to hold out 10% of the examples")
 
 
 def n_heldout_for(n: int, share: float) -> int:
