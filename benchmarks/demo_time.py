@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,9 @@ TARGETS = {"quick": 180.0, "full": 600.0}
 def run(mode: str, out: Path) -> tuple[float, dict]:
     args = [sys.executable, "-m", "tunelens", "demo", "--out", str(out)] + (["--quick"] if mode == "quick" else [])
     start = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True)
+    # An empty results cache: every probe is computed, none reused from an earlier run.
+    env = {**os.environ, "TUNELENS_RESULTS_CACHE": tempfile.mkdtemp(prefix="tunelens-results-")}
+    subprocess.run(args, check=True, capture_output=True, env=env)
     seconds = time.perf_counter() - start
     results = json.loads((out / "results.json").read_text())
     stages = {"tune": results["training"]["seconds"], "audit": results["seconds"]}

@@ -42,7 +42,7 @@ _LAZY = {
     "run_demo": ("tunelens.demo", "run_demo"),
     "triage": ("tunelens.triaging", "triage"),
     "load_results": ("tunelens.results", "load_results"),
-    "paired": ("tunelens.paired", "paired"),
+    "paired": ("tunelens.pairing", "paired"),
     "lm_eval": ("tunelens.evaluating", "lm_eval"),
 }
 

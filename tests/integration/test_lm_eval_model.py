@@ -220,9 +220,9 @@ def test_lm_eval_writes_both_sides_and_hands_them_to_paired(
 
     tuned = build_tiny_model(tmp_path / "tuned", smollm_tokenizer, seed=1)
     calls: list[tuple] = []
-    fake = types.ModuleType("tunelens.paired")
+    fake = types.ModuleType("tunelens.pairing")
     fake.paired = lambda base, tuned, **kwargs: calls.append((base, tuned, kwargs)) or "results"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tunelens.paired", fake)
+    monkeypatch.setitem(sys.modules, "tunelens.pairing", fake)
     out = tmp_path / "audit"
     assert tunelens.lm_eval is lm_eval
     result = lm_eval(str(tiny_model_dir), str(tuned), ["tl_mc", "tl_gen"], out_dir=out, include_path=task_dir, limit=4)

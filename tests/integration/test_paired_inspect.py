@@ -96,7 +96,7 @@ def _expected_means(path: Path) -> dict[str, float]:
 
 @pytest.mark.parametrize("fmt", ["eval", "json"])
 def test_epochs_are_averaged_and_samples_paired(logs: dict[str, Path], fmt: str, tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     results = paired(logs[f"base_{fmt}"].parent, logs[f"tuned_{fmt}"], out_dir=tmp_path / "out")
     assert results.source == "inspect"
@@ -129,7 +129,7 @@ def test_epochs_are_averaged_and_samples_paired(logs: dict[str, Path], fmt: str,
 
 
 def test_both_formats_give_the_same_verdicts(logs: dict[str, Path], tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     a = paired(logs["base_eval"], logs["tuned_eval"], out_dir=tmp_path / "a")
     b = paired(logs["base_json"], logs["tuned_json"], out_dir=tmp_path / "b")
@@ -139,7 +139,7 @@ def test_both_formats_give_the_same_verdicts(logs: dict[str, Path], tmp_path: Pa
 
 
 def test_other_inputs_under_the_same_ids_are_refused(logs: dict[str, Path], tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     shifted = _run(tmp_path / "shifted", tuned_right, "eval", task=_task(offset=1))
     with pytest.raises(TunelensError, match=rf"task tiny_math: {N} of {N} paired samples have another input and "

@@ -131,7 +131,7 @@ def _samples(folder: Path, task: str) -> list[dict]:
 
 
 def test_pairs_lm_evals_own_logs(runs: dict[str, Path], tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     results = paired(runs["base"].parent, runs["tuned"].parent, out_dir=tmp_path / "out")
     assert results.source == "lm-eval"
@@ -177,7 +177,7 @@ def test_pairs_lm_evals_own_logs(runs: dict[str, Path], tmp_path: Path) -> None:
 def test_bleu_on_edited_predictions(runs: dict[str, Path], tmp_path: Path) -> None:
     """lm-eval's generation log with half the tuned predictions set to the reference: BLEU rises,
     and the note says the recomputed value is not the one lm-eval reported for that file."""
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     tuned = tmp_path / "tuned"
     shutil.copytree(runs["tuned"], tuned)
@@ -202,7 +202,7 @@ def test_bleu_on_edited_predictions(runs: dict[str, Path], tmp_path: Path) -> No
 
 
 def test_other_prompts_are_refused(runs: dict[str, Path], tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     base_mc = next(runs["base"].glob("samples_tiny_mc_*.jsonl"))
     fewshot_mc = next(runs["fewshot"].glob("samples_tiny_mc_*.jsonl"))
@@ -223,7 +223,7 @@ def test_other_prompts_are_refused(runs: dict[str, Path], tmp_path: Path) -> Non
 
 
 def test_item_sets_that_differ_are_refused(runs: dict[str, Path], tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     tuned = tmp_path / "tuned"
     shutil.copytree(runs["tuned"], tuned)

@@ -48,7 +48,7 @@ LAYERS: dict[str, int] = {
     "_audit": 6,
     "summary": 6,
     "gate": 6,
-    "paired": 6,  # verdicts on another tool's per-sample logs: beside the audit, without a model
+    "pairing": 6,  # verdicts on another tool's per-sample logs: beside the audit, without a model
     # 7: workflows built on the audit
     "comparing": 7,
     "demo": 7,
@@ -66,7 +66,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("report", "results"),  # the report renders saved results
         ("_audit", "summary"),  # the audit prints its summary
         ("gate", "summary"),  # the gate's messages describe metrics in the summary's words
-        ("paired", "summary"),  # paired results carry the audit's summary sentences
+        ("pairing", "summary"),  # paired results carry the audit's summary sentences
         ("comparing", "demo"),  # a comparison reuses the demo's configuration and budgets
         ("__main__", "cli"),  # ``python -m tunelens``
     }

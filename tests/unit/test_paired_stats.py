@@ -68,7 +68,7 @@ def test_bootstrap_of_a_mean_agrees_with_the_paired_t_test() -> None:
 
 
 def test_bootstrap_of_bleu_reproduces_sacrebleu() -> None:
-    from tunelens.paired._aggregates import pooling
+    from tunelens.pairing._aggregates import pooling
 
     refs = [f"the cat sat on mat number {i}" for i in range(40)]
     base = [[r, r.replace("cat", "dog")] for r in refs]
@@ -177,7 +177,7 @@ def motivating_outcomes() -> tuple[list[int], list[int]]:
 
 
 def test_motivating_example_unpaired_misses_paired_finds(tmp_path: Path) -> None:
-    from tunelens.paired import paired, unpaired_z_p
+    from tunelens.pairing import paired, unpaired_z_p
 
     base, tuned = motivating_outcomes()
     write_samples(tmp_path / "a" / "org__base", "mc", base, model="org/base")
@@ -201,7 +201,7 @@ def test_motivating_example_unpaired_misses_paired_finds(tmp_path: Path) -> None
 
 
 def test_bleu_goes_through_the_bootstrap(tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     refs = [f"the quick brown fox jumps over dog {i}" for i in range(30)]
     worse = [[r, " ".join(r.split()[:4])] for r in refs]
@@ -218,7 +218,7 @@ def test_bleu_goes_through_the_bootstrap(tmp_path: Path) -> None:
 
 
 def test_refusals_say_what_differs(tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     base, tuned = motivating_outcomes()
     write_samples(tmp_path / "a", "mc", base, model="m1")
@@ -244,10 +244,28 @@ def test_refusals_say_what_differs(tmp_path: Path) -> None:
         paired(results_json, tmp_path / "b", out_dir=tmp_path / "out")
     with pytest.raises(TunelensError, match="no per-sample logs found"):
         paired(tmp_path / "out", tmp_path / "b", out_dir=tmp_path / "out2")
+    results_only = tmp_path / "results_only"
+    results_only.mkdir()
+    results_json.rename(results_only / results_json.name)
+    with pytest.raises(TunelensError, match="aggregated results but no per-sample logs; rerun lm-eval with --log_samp"):
+        paired(results_only, tmp_path / "b", out_dir=tmp_path / "out2")
+
+
+def test_tunelens_paired_stays_callable(tmp_path: Path) -> None:
+    """``tunelens.paired`` is the function, also after its package (``tunelens.pairing``) is imported."""
+    import tunelens
+
+    base, tuned = motivating_outcomes()
+    write_samples(tmp_path / "a", "mc", base, model="m1")
+    write_samples(tmp_path / "b", "mc", tuned, model="m2")
+    first = tunelens.paired(tmp_path / "a", tmp_path / "b", out_dir=tmp_path / "one")
+    second = tunelens.paired(tmp_path / "a", tmp_path / "b", out_dir=tmp_path / "two")
+    assert first.metrics()[0].p_value == second.metrics()[0].p_value
+    assert tunelens.paired is tunelens.pairing.paired
 
 
 def test_several_runs_of_a_task_take_the_newest_with_a_note(tmp_path: Path) -> None:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     base, tuned = motivating_outcomes()
     write_samples(tmp_path / "a", "mc", tuned, model="m1", date="2024-04-01T10-00-00.000001")

@@ -445,3 +445,11 @@ def test_scatter_plot_draws_points_without_lines_and_a_reference_line() -> None:
     assert 'stroke-dasharray="4 3"' in scatter
     line = render_plot(Plot(id="l", title="t", kind="line", x_log=True, series=[points]))
     assert "<polyline" in line and "stroke-dasharray" not in line
+
+
+def test_an_incomplete_audit_says_so_and_how_to_resume() -> None:
+    results = make_results()
+    assert "Incomplete" not in render_html(results)
+    results.complete = False
+    page = render_html(results)
+    assert "Incomplete: the audit stopped before its last probe" in page and "Run the same command again" in page

@@ -62,7 +62,7 @@ def parse_margins(items: list[str]) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tunelens.paired import paired
+    from tunelens.pairing import paired
 
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha {args.alpha}: choose a level between 0 and 1, e.g. 0.05")

@@ -203,29 +203,36 @@ class Engine:
         first_norm = torch.logsumexp(first_logits, dim=-1)
         logprob = first_logits[row_index, targets[:, 0]] - first_norm[row_index]
         greedy = first_logits.argmax(-1)[row_index] == targets[:, 0]
-        if longest > 1:
-            # Feed all but the last continuation token on top of the shared context cache.
+        # Continuations of more than one token are fed one token per step on top of their
+        # context's cache, as in decoding; a row leaves the batch once its continuation is
+        # scored, so the steps compute exactly the tokens there are (no padding to the longest
+        # choice), and one-token continuations, common in multiple choice, need no step at all.
+        lengths = torch.tensor([len(conts[req]) for req in req_ids], device=device)
+        live = (lengths > 1).nonzero().flatten()
+        if len(live):
             cache = out.past_key_values
-            cache.batch_select_indices(row_index)
-            width = longest - 1
-            cont_ids = torch.where(valid[:, 1:], targets[:, :-1], torch.full_like(targets[:, :-1], self.pad_id))
-            cont_mask = valid[:, 1:].long()
-            full_mask = torch.cat([mask[row_index], cont_mask], dim=1)
-            start = mask[row_index].sum(-1, keepdim=True)
-            cont_pos = start + torch.arange(width, device=device)[None, :]
-            step = self.model(
-                input_ids=cont_ids,
-                attention_mask=full_mask,
-                position_ids=cont_pos,
-                past_key_values=cache,
-                use_cache=True,
-            )
-            # Log-probabilities of the targets only: the logit minus the log normaliser, so no
-            # (rows x positions x vocabulary) tensor of log-probabilities is written.
-            logits = step.logits.float()
-            rest = logits.gather(2, targets[:, 1:, None]).squeeze(2) - torch.logsumexp(logits, dim=-1)
-            logprob = logprob + torch.where(valid[:, 1:], rest, torch.zeros_like(rest)).sum(-1)
-            greedy = greedy & ((logits.argmax(-1) == targets[:, 1:]) | ~valid[:, 1:]).all(-1)
+            cache.batch_select_indices(row_index[live])
+            step_mask = mask[row_index[live]]
+            position = step_mask.sum(-1)
+            for t in range(1, longest):
+                keep = (lengths[live] > t).nonzero().flatten()
+                if len(keep) < len(live):
+                    live, step_mask, position = live[keep], step_mask[keep], position[keep]
+                    cache.batch_select_indices(keep)
+                step_mask = torch.cat([step_mask, torch.ones_like(step_mask[:, :1])], dim=1)
+                step = self.model(
+                    input_ids=targets[live, t - 1][:, None],
+                    attention_mask=step_mask,
+                    position_ids=position[:, None],
+                    past_key_values=cache,
+                    use_cache=True,
+                )
+                cache = step.past_key_values
+                logits = step.logits[:, -1, :].float()
+                target = targets[live, t]
+                logprob[live] += logits.gather(1, target[:, None]).squeeze(1) - torch.logsumexp(logits, dim=-1)
+                greedy[live] &= logits.argmax(-1) == target
+                position = position + 1
         for j, req in enumerate(req_ids):
             results[req] = LLResult(float(logprob[j]), len(conts[req]), bool(greedy[j]))
 

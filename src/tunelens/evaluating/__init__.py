@@ -7,7 +7,7 @@
 * ``python -m tunelens.evaluating ARGS``: lm-eval's own command line with that model type
   (lm-eval 0.4.13 has no plugin mechanism, so ``lm_eval --model tunelens`` cannot find it).
 * :func:`lm_eval`: lm-eval tasks on a base and a tuned model, each side's sample logs written
-  by lm-eval, then compared paired by :func:`tunelens.paired.paired`.
+  by lm-eval, then compared paired by :func:`tunelens.pairing.paired`.
 
 lm-eval is an optional extra (``pip install 'tunelens[lm-eval]'``): nothing here imports it
 until it is used, and a missing install is a TunelensError that says how to get it.

@@ -4,7 +4,7 @@ Each side runs through lm-eval itself (``lm_eval.simple_evaluate`` with a ``Tune
 ``log_samples=True``) and its results and per-sample logs are written by lm-eval's own
 ``EvaluationTracker``, exactly as ``lm_eval --output_path DIR/results.json --log_samples``
 writes them: ``out_dir/base/results_<time>.json`` and ``out_dir/base/samples_<task>_<time>.jsonl``
-(and the same under ``out_dir/tuned``). The two folders then go to :func:`tunelens.paired.paired`,
+(and the same under ``out_dir/tuned``). The two folders then go to :func:`tunelens.pairing.paired`,
 which reads the sample logs and tests every metric paired over the documents.
 """
 
@@ -144,7 +144,7 @@ def lm_eval(
 
     Each side's results and sample logs are lm-eval's own files, in ``out_dir/base`` and
     ``out_dir/tuned``; both sides see the same documents and the same few-shot examples
-    (seeded with ``seed``). Returns the ``AuditResults`` of :func:`tunelens.paired.paired`
+    (seeded with ``seed``). Returns the ``AuditResults`` of :func:`tunelens.pairing.paired`
     on the two folders, written into ``out_dir``.
 
     ``tasks`` are lm-eval task or group names; ``include_path`` is a folder (or a YAML file in
@@ -177,7 +177,7 @@ def lm_eval(
             task_manager=task_manager,
         )
     try:
-        from tunelens.paired import paired
+        from tunelens.pairing import paired
     except ImportError as exc:
         raise TunelensError(
             f"the sample logs are written to {folders['base']} and {folders['tuned']}, but the paired "

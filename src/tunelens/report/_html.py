@@ -97,6 +97,12 @@ def _masthead(results: AuditResults) -> str:
             '<p class="tok bad">The two tokenizers differ: per-token comparisons are not like for like '
             f"(<code>{escape(base_fp[:12])}</code> vs <code>{escape(tuned_fp[:12])}</code>).</p>"
         )
+    if not results.complete:
+        done = ", ".join(p.name for p in results.probes) or "none"
+        tok += (
+            '<p class="tok bad">Incomplete: the audit stopped before its last probe (finished: '
+            f"{escape(done)}). Run the same command again to resume; the finished probes are reused.</p>"
+        )
     return (
         f'<header class="masthead"><div class="wrap"><div class="brand">{brand}</div>'
         f'<h1><span class="b">{escape(results.base.ref)}</span><span class="vs">vs</span>'

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tunelens.errors import TunelensError
-from tunelens.paired._logs import LogItem, MetricSpec, SideLogs, TaskLog, clip
+from tunelens.pairing._logs import LogItem, MetricSpec, SideLogs, TaskLog, clip
 
 LOG_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}[:-]\d{2}[:-]\d{2}.*\.json$")
 """inspect's names for its JSON logs (its ``is_log_file``): a time stamp first."""

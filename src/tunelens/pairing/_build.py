@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from tunelens.paired._aggregates import SACREBLEU, pooling
-from tunelens.paired._logs import LogItem, MetricSpec, TaskLog
+from tunelens.pairing._aggregates import SACREBLEU, pooling
+from tunelens.pairing._logs import LogItem, MetricSpec, TaskLog
 from tunelens.results import DEFAULT_MARGINS, ItemRecord, Metric, MetricDecl, ProbeResult, Table
 from tunelens.stats import (
     PairedComparison,

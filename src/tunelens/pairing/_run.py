@@ -11,11 +11,11 @@ from pathlib import Path
 from tunelens._version import __version__
 from tunelens.errors import TunelensError, UsageError
 from tunelens.outdir import prepare_out_dir
-from tunelens.paired import _inspect, _lm_eval
-from tunelens.paired._build import TaskBuilder
-from tunelens.paired._logs import SideLogs, Source, TaskLog
+from tunelens.pairing import _inspect, _lm_eval
+from tunelens.pairing._build import TaskBuilder
+from tunelens.pairing._logs import SideLogs, Source, TaskLog
 from tunelens.report import write_report
-from tunelens.results import AuditResults, ModelInfo, save_results
+from tunelens.results import AuditResults, ModelInfo, save_items, save_results
 from tunelens.stats import apply_verdicts
 from tunelens.summary import summarise
 
@@ -62,6 +62,11 @@ def detect(path: Path, role: str) -> Source:
         return "lm-eval"
     if ins:
         return "inspect"
+    if any(_is_lm_eval_results(p) for p in path.rglob("*.json")):
+        raise TunelensError(
+            f"{role} {path} holds lm-eval's aggregated results but no per-sample logs; rerun lm-eval with "
+            "--log_samples (it writes samples_<task>_<time>.jsonl beside results_<time>.json)"
+        )
     raise TunelensError(
         f"{role} {path}: no per-sample logs found: lm-eval writes samples_<task>_<time>.jsonl with --log_samples "
         "--output_path; inspect_ai writes .eval (or .json) logs in its log folder"
@@ -226,5 +231,6 @@ def paired(
     results.summary = summarise(results)
     results.seconds = round(time.perf_counter() - started, 2)
     save_results(results, out / "results.json")
+    save_items(results, out / "items.jsonl")
     write_report(results, out / "report.html")
     return results

@@ -24,8 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from tunelens.errors import TunelensError
-from tunelens.paired._aggregates import DEFAULT_AGGREGATIONS, PER_ITEM_AGGREGATIONS, registry_aggregation
-from tunelens.paired._logs import LogItem, MetricSpec, SideLogs, TaskLog, clip
+from tunelens.pairing._aggregates import (
+    DEFAULT_AGGREGATIONS,
+    PER_ITEM_AGGREGATIONS,
+    registry_aggregation,
+    registry_higher_is_better,
+)
+from tunelens.pairing._logs import LogItem, MetricSpec, SideLogs, TaskLog, clip
 
 SAMPLES_FILE = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-:]+)\.jsonl$")
 """lm-eval's name for a task's samples: samples_<task>_<date_id>.jsonl."""
@@ -238,8 +243,6 @@ def _higher_is_better(results: dict[str, Any] | None, config: dict[str, Any], ta
     if value is None and results:
         value = ((results.get("higher_is_better") or {}).get(task) or {}).get(metric)
     if value is None:
-        from tunelens.paired._aggregates import registry_higher_is_better
-
         value = registry_higher_is_better(metric)
     return bool(value) if isinstance(value, bool) else None
 
