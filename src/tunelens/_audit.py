@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -166,7 +167,7 @@ def audit(
         "tuned": results.tuned.fingerprint,
         "seed": seed,
         "task": task.to_dict() if task is not None else None,
-        "suite": hashlib.sha256(suite_path.read_bytes()).hexdigest() if suite_path is not None else None,
+        "suite": _suite_fingerprint(suite_path) if suite_path is not None else None,
     }
     reused: list[str] = []
     for spec in specs:
@@ -232,6 +233,21 @@ def audit(
         progress(f"resumed: {len(reused)} of {len(specs)} probes reused ({', '.join(reused)}); --fresh recomputes")
     write_report(results, out / "report.html")
     return results
+
+
+def _suite_fingerprint(path: Path) -> str:
+    """A hash of the user's suite: the file itself and, for an lm-eval task YAML, every file beside
+    it and every data file it names, so an edited data file is not taken for the old one."""
+    digest = hashlib.sha256(path.read_bytes())
+    if path.suffix.lower() in (".yaml", ".yml"):
+        named = re.findall(r"[\w./~-]+\.(?:jsonl|json|csv|tsv|parquet|arrow|txt)\b", path.read_text(encoding="utf-8"))
+        candidates = sorted(path.parent.iterdir()) + [path.parent / n for n in named] + [Path(n) for n in named]
+        for other in candidates:
+            other = other.expanduser()
+            if other.is_file() and other != path:
+                digest.update(str(other.name).encode())
+                digest.update(other.read_bytes())
+    return digest.hexdigest()
 
 
 def _not_applicable(spec: ProbeSpec, models: Sequence[LoadedModel]) -> str:

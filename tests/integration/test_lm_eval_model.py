@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -212,24 +211,29 @@ def test_command_line_writes_lm_evals_own_logs(tiny_model_dir: Path, task_dir: P
     assert "tunelens" in run.stdout  # lm-eval's own summary table names the model type
 
 
-def test_lm_eval_writes_both_sides_and_hands_them_to_paired(
-    tiny_model_dir: Path, task_dir: Path, tmp_path: Path, smollm_tokenizer, monkeypatch: pytest.MonkeyPatch
+def test_lm_eval_writes_both_sides_and_pairs_them(
+    tiny_model_dir: Path, task_dir: Path, tmp_path: Path, smollm_tokenizer
 ) -> None:
+    """``tunelens.lm_eval``: lm-eval's own logs for each side, then ``tunelens.paired`` on the two folders."""
     import tunelens
     from tunelens.evaluating import lm_eval
 
     tuned = build_tiny_model(tmp_path / "tuned", smollm_tokenizer, seed=1)
-    calls: list[tuple] = []
-    fake = types.ModuleType("tunelens.pairing")
-    fake.paired = lambda base, tuned, **kwargs: calls.append((base, tuned, kwargs)) or "results"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tunelens.pairing", fake)
     out = tmp_path / "audit"
     assert tunelens.lm_eval is lm_eval
-    result = lm_eval(str(tiny_model_dir), str(tuned), ["tl_mc", "tl_gen"], out_dir=out, include_path=task_dir, limit=4)
-    assert result == "results"
-    (base, tuned_dir, kwargs), = calls
-    assert (base, tuned_dir) == (str(out / "base"), str(out / "tuned"))
-    assert kwargs["out_dir"] == out and kwargs["alpha"] == 0.05 and kwargs["seed"] == 0
+    messages: list[str] = []
+    results = lm_eval(
+        str(tiny_model_dir),
+        str(tuned),
+        ["tl_mc", "tl_gen"],
+        out_dir=out,
+        include_path=task_dir / "tl_mc.yaml",  # a YAML stands for its folder
+        limit=4,
+        progress=messages.append,
+    )
+    assert sorted(p.name for p in results.probes) == ["tl_gen", "tl_mc"]
+    assert (out / "results.json").is_file() and (out / "report.html").is_file()
+    assert any("base model" in m for m in messages) and any("tuned model" in m for m in messages)
     logs = {}
     for side in ("base", "tuned"):
         for task in ("tl_mc", "tl_gen"):
@@ -242,3 +246,30 @@ def test_lm_eval_writes_both_sides_and_hands_them_to_paired(
         assert len(base_docs) == 4
     # Different weights, different scores.
     assert [s["resps"] for s in logs["base", "tl_mc"]] != [s["resps"] for s in logs["tuned", "tl_mc"]]
+
+
+def test_the_lm_eval_subcommand_hands_its_options_to_lm_eval(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``tunelens lm-eval`` (cli/lm_eval_cmd.py) parses lm-eval's options and calls ``tunelens.lm_eval``."""
+    import argparse
+
+    import tunelens.evaluating as evaluating
+    from tunelens.cli import lm_eval_cmd
+
+    parser = argparse.ArgumentParser()
+    lm_eval_cmd.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["lm-eval", "A", "B", "--tasks", "x,y", "--limit", "20", "--num-fewshot", "3", "--margin", "x.acc=0.05",
+         "--out", str(tmp_path), "--dtype", "float32"]
+    )  # fmt: skip
+    seen: dict = {}
+
+    def fake(base, tuned, tasks, **kwargs):
+        seen.update(base=base, tuned=tuned, tasks=tasks, **kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(evaluating, "lm_eval", fake)
+    with pytest.raises(SystemExit):
+        lm_eval_cmd.run(args)
+    assert (seen["base"], seen["tuned"], seen["tasks"]) == ("A", "B", "x,y")
+    assert seen["limit"] == 20 and isinstance(seen["limit"], int) and seen["num_fewshot"] == 3
+    assert seen["margins"] == {"x.acc": 0.05} and seen["options"].dtype == "float32"

@@ -29,7 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="the fine-tune's training data (JSONL, ...): without --task, the task spec is derived from it and "
         "written to OUT/task.json",
     )
-    p.add_argument("--suite", help="your own regression suite, JSONL (see README)")
+    p.add_argument(
+        "--suite", help="your own regression suite: JSONL, or an lm-eval task YAML over a local file (see README)"
+    )
     p.add_argument("--triage", help="triage.json of the training data: check its forecast against the measured facts")
     p.add_argument("--seed", type=int, help="seed of every sampled choice (default 0)")
     p.add_argument(

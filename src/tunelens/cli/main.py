@@ -7,7 +7,16 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from tunelens.cli import audit_cmd, compare_cmd, demo_cmd, paired_cmd, report_cmd, triage_cmd, tune_cmd
+from tunelens.cli import (
+    audit_cmd,
+    compare_cmd,
+    demo_cmd,
+    lm_eval_cmd,
+    paired_cmd,
+    report_cmd,
+    triage_cmd,
+    tune_cmd,
+)
 from tunelens.errors import TunelensError, UsageError
 from tunelens.gate import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
 
@@ -15,6 +24,7 @@ SUBCOMMANDS = {
     "demo": demo_cmd,
     "audit": audit_cmd,
     "paired": paired_cmd,
+    "lm-eval": lm_eval_cmd,
     "tune": tune_cmd,
     "compare": compare_cmd,
     "triage": triage_cmd,

@@ -26,6 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("tuned", help="the tuned model's logs of the same tasks, by the same tool")
     p.add_argument("--out", default="tunelens-paired", help="output directory (default: tunelens-paired)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap of corpus-level metrics (default 0)")
+    add_verdict_options(p)
+    add_gate_options(p)
+
+
+def add_verdict_options(p: argparse.ArgumentParser) -> None:
+    """--alpha and --margin, as `paired` and `lm-eval` take them."""
     p.add_argument(
         "--alpha",
         type=float,
@@ -39,7 +45,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="TASK.METRIC=X",
         help="margin of practical equivalence for one metric, in its unit (e.g. arc_easy.acc=0.03); repeatable",
     )
-    add_gate_options(p)
 
 
 def parse_margins(items: list[str]) -> dict[str, float]:

@@ -3,10 +3,14 @@
 Log-likelihood requests are grouped by context: each distinct context runs through the
 model once (left-padded, length-sorted batches) and its key/value cache is reused for all
 of its continuations, so a multiple-choice question with four options costs one context
-pass plus four short continuation passes. Numbers do not depend on the batch size (up to
-float tolerance): padding is masked and position ids follow the real tokens.
+pass plus its choices' tokens. A prefix the contexts of a batch share (a template, a task's
+instructions, fixed few-shot examples) runs once; continuations are fed in chunks of
+positions chosen by cost, rows leaving as their continuation ends, and one-token
+continuations need no pass at all. Numbers do not depend on the batch size (up to float
+tolerance): padding is masked and position ids follow the real tokens.
 
-Run ``python benchmarks/engine.py`` for its throughput on the embedded model.
+Run ``python benchmarks/engine.py`` for its throughput on the embedded model, and
+``python benchmarks/lm_eval_speed.py`` for lm-eval's requests against lm-eval's own HF backend.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ import numpy as np
 
 from tunelens.engine._batching import length_batches
 from tunelens.models import LoadedModel
+
+STEP_OVERHEAD_TOKENS = 48
+"""The fixed cost of a forward pass in token positions, which sets how continuations are
+chunked (``_chunks``): on a 2-core CPU a pass of 4 rows x 1 token of the embedded model took
+about as long as 48 more positions in a larger pass."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,32 @@ class Sampling:
     seed: int = 0
 
 
+def _chunks(need: Sequence[int], overhead: int) -> list[tuple[int, int]]:
+    """Split continuation positions ``[0, max(need))`` into chunks ``[begin, end)``, one forward
+    pass each, so that (rows alive at ``begin``) x (end - begin) summed over chunks, plus
+    ``overhead`` per pass, is least; a row needing ``n`` tokens is alive while ``begin < n``.
+    One pass pads every row to the longest continuation; one pass per token wastes nothing
+    but pays the fixed cost of a forward pass (reading every weight) each time."""
+    ends = sorted(set(need))
+    points = [0, *ends]
+    best: dict[int, tuple[int, int]] = {0: (0, -1)}  # point -> (cost, previous point)
+    for end in ends:
+        options = []
+        for begin in points:
+            if begin >= end:
+                break
+            alive = sum(1 for n in need if n > begin)
+            options.append((best[begin][0] + overhead + alive * (end - begin), begin))
+        best[end] = min(options)
+    chunks: list[tuple[int, int]] = []
+    point = ends[-1]
+    while point > 0:
+        previous = best[point][1]
+        chunks.append((previous, point))
+        point = previous
+    return chunks[::-1]
+
+
 class Engine:
     """Batched scoring and generation over one loaded model."""
 
@@ -76,6 +111,7 @@ class Engine:
         self.gen_batch_tokens = gen_batch_tokens
         self.gen_max_batch = gen_max_batch
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
+        self.step_overhead_tokens = STEP_OVERHEAD_TOKENS
 
     # ----------------------------------------------------------------- text helpers
     @property
@@ -113,6 +149,22 @@ class Engine:
 
     def encode_continuation(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        """Context and continuation ids as lm-eval tokenizes a log-likelihood request: trailing
+        spaces of the context move to the continuation, the two are encoded together and split
+        after the context's own ids, and an empty context becomes the BOS token (EOS without
+        one). For :meth:`loglikelihood_tokens`; :meth:`loglikelihood` encodes the parts apart."""
+        if context == "":
+            cont = self.encode_continuation(continuation)
+            prefix = self.tokenizer.bos_token_id
+            prefix = int(prefix if prefix is not None else self.tokenizer.eos_token_id)
+            return ([prefix], cont) if not cont or cont[0] != prefix else (cont[:1], cont[1:])
+        spaces = len(context) - len(context.rstrip())
+        if spaces:
+            context, continuation = context[:-spaces], context[-spaces:] + continuation
+        ctx = self.encode(context)
+        return ctx, self.encode(context + continuation)[len(ctx) :]
 
     # ------------------------------------------------------------ model plumbing
     def _torch(self) -> Any:
@@ -171,6 +223,53 @@ class Engine:
                 self._score_batch([keys[j] for j in batch], contexts, conts, results)
         return [r for r in results if r is not None]
 
+    def _context_pass(self, ctx_keys: list[tuple[int, ...]]) -> tuple[Any, Any]:
+        """Run a batch of contexts; returns the model output (last-position logits and the
+        key/value cache) and the attention mask over the cached positions.
+
+        When the contexts share a prefix (a task's instructions, the same few-shot examples,
+        a question template) that prefix runs once, as a batch of one, and its cache is
+        copied to every row; each context's remaining tokens then run left-padded on top of
+        it. The padding sits between prefix and suffix, masked, and position ids follow the
+        real tokens, so every row computes what it would alone (the idea of prefix caching,
+        as in SGLang's RadixAttention, Zheng et al. 2024, applied to the prefix of a batch)."""
+        torch = self._torch()
+        device = self.loaded.device
+        shared = 0
+        shortest = min(len(k) for k in ctx_keys)
+        first = ctx_keys[0]
+        while shared < shortest - 1 and all(k[shared] == first[shared] for k in ctx_keys):
+            shared += 1
+        # Worth a pass of its own when the rows it saves outweigh the fixed cost of a pass.
+        if len(ctx_keys) < 2 or (len(ctx_keys) - 1) * shared <= self.step_overhead_tokens:
+            ids, mask, positions = self._left_pad(ctx_keys)
+            # Only the last context position's logits are needed: skip the unembedding elsewhere.
+            out = self.model(
+                input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1
+            )
+            return out, mask
+        prefix = torch.tensor([first[:shared]], dtype=torch.long, device=device)
+        head = self.model(
+            input_ids=prefix,
+            attention_mask=torch.ones_like(prefix),
+            position_ids=torch.arange(shared, device=device)[None, :],
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        cache = head.past_key_values
+        cache.batch_select_indices(torch.zeros(len(ctx_keys), dtype=torch.long, device=device))
+        ids, tail_mask, positions = self._left_pad([k[shared:] for k in ctx_keys])
+        mask = torch.cat([torch.ones((len(ctx_keys), shared), dtype=tail_mask.dtype, device=device), tail_mask], dim=1)
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions + shared,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        return out, mask
+
     def _score_batch(
         self,
         ctx_keys: list[tuple[int, ...]],
@@ -179,9 +278,7 @@ class Engine:
         results: list[LLResult | None],
     ) -> None:
         torch = self._torch()
-        ids, mask, positions = self._left_pad(ctx_keys)
-        # Only the last context position's logits are needed: skip the unembedding elsewhere.
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+        out, mask = self._context_pass(ctx_keys)
         first_logits = out.logits[:, -1, :].float()
         rows: list[int] = []  # context row of each continuation
         req_ids: list[int] = []
@@ -189,7 +286,7 @@ class Engine:
             for req in contexts[key]:
                 rows.append(row)
                 req_ids.append(req)
-        device = ids.device
+        device = mask.device
         row_index = torch.tensor(rows, device=device)
         longest = max(len(conts[r]) for r in req_ids)
         # Every continuation token as a target, padded on the right; ``valid`` marks the real ones.
@@ -203,36 +300,41 @@ class Engine:
         first_norm = torch.logsumexp(first_logits, dim=-1)
         logprob = first_logits[row_index, targets[:, 0]] - first_norm[row_index]
         greedy = first_logits.argmax(-1)[row_index] == targets[:, 0]
-        # Continuations of more than one token are fed one token per step on top of their
-        # context's cache, as in decoding; a row leaves the batch once its continuation is
-        # scored, so the steps compute exactly the tokens there are (no padding to the longest
-        # choice), and one-token continuations, common in multiple choice, need no step at all.
-        lengths = torch.tensor([len(conts[req]) for req in req_ids], device=device)
-        live = (lengths > 1).nonzero().flatten()
+        # Continuations of more than one token feed all but their last token on top of their
+        # context's cache, in chunks of positions: a row leaves the batch once its continuation
+        # is scored, so short choices do not pay for the longest one's padding, and one-token
+        # continuations (common in multiple choice) need no pass at all (see _chunks).
+        need = torch.tensor([len(conts[req]) - 1 for req in req_ids], device=device)  # tokens to feed
+        live = (need > 0).nonzero().flatten()
         if len(live):
             cache = out.past_key_values
             cache.batch_select_indices(row_index[live])
             step_mask = mask[row_index[live]]
-            position = step_mask.sum(-1)
-            for t in range(1, longest):
-                keep = (lengths[live] > t).nonzero().flatten()
+            position = step_mask.sum(-1, keepdim=True)
+            for begin, end in _chunks(need[live].tolist(), self.step_overhead_tokens):
+                keep = (need[live] > begin).nonzero().flatten()
                 if len(keep) < len(live):
                     live, step_mask, position = live[keep], step_mask[keep], position[keep]
                     cache.batch_select_indices(keep)
-                step_mask = torch.cat([step_mask, torch.ones_like(step_mask[:, :1])], dim=1)
+                fed = torch.arange(begin, end, device=device)[None, :] < need[live][:, None]
+                inputs = torch.where(fed, targets[live, begin:end], torch.full_like(fed, self.pad_id, dtype=torch.long))
+                step_mask = torch.cat([step_mask, fed.long()], dim=1)
                 step = self.model(
-                    input_ids=targets[live, t - 1][:, None],
+                    input_ids=inputs,
                     attention_mask=step_mask,
-                    position_ids=position[:, None],
+                    position_ids=position + torch.arange(end - begin, device=device)[None, :],
                     past_key_values=cache,
                     use_cache=True,
                 )
                 cache = step.past_key_values
-                logits = step.logits[:, -1, :].float()
-                target = targets[live, t]
-                logprob[live] += logits.gather(1, target[:, None]).squeeze(1) - torch.logsumexp(logits, dim=-1)
-                greedy[live] &= logits.argmax(-1) == target
-                position = position + 1
+                # Log-probabilities of the targets only: the logit minus the log normaliser, so no
+                # (rows x positions x vocabulary) tensor of log-probabilities is written.
+                logits = step.logits.float()
+                target = targets[live, begin + 1 : end + 1]
+                lp = logits.gather(2, target[:, :, None]).squeeze(2) - torch.logsumexp(logits, dim=-1)
+                logprob[live] += torch.where(fed, lp, torch.zeros_like(lp)).sum(-1)
+                greedy[live] &= ((logits.argmax(-1) == target) | ~fed).all(-1)
+                position = position + (end - begin)
         for j, req in enumerate(req_ids):
             results[req] = LLResult(float(logprob[j]), len(conts[req]), bool(greedy[j]))
 

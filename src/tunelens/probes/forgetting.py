@@ -13,13 +13,15 @@ models over the same items, plus an optional user suite:
   by ten either way, a dropped carry, off by one; Brown and Burton 1978), and in chat;
 * verifiable instruction following (format constraints checked by a script, in the
   spirit of IFEval, Zhou et al. 2023);
-* a user's own multiple-choice or question/answer JSONL file.
+* a user's own multiple-choice or question/answer JSONL file, or an lm-eval task YAML over
+  a local data file, asked and scored as lm-eval asks and scores it.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from tunelens.data import (
     FACT_CATEGORIES,
@@ -35,6 +37,8 @@ from tunelens.data import (
     world_facts,
     world_facts_count,
 )
+from tunelens.data._lm_eval_suite import LmEvalDoc, LmEvalSuite, is_lm_eval_suite, read_lm_eval_suite
+from tunelens.engine import GenRequest
 from tunelens.probes._common import chat_reply_sets, choose_many, contains_answer, paired_item, paired_metric
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.results import ItemRecord, Metric, MetricDecl, ProbeResult
@@ -290,6 +294,66 @@ def _suite(
     return [metric], items
 
 
+def _lm_eval_suite(ctx: ProbeContext, suite: LmEvalSuite) -> tuple[list[Metric], list[ItemRecord]]:
+    """An lm-eval task as the suite: every document asked as lm-eval asks it (its prompt format
+    and few-shot examples; log-likelihood requests tokenized as lm-eval tokenizes them, greedy
+    generation to the task's stop strings) and scored by the task's own metric (``acc`` for
+    multiple choice, ``exact_match`` for generation), through its filters and
+    ``process_results``, on both models."""
+    right: dict[str, list[float]] = {}
+    outputs: dict[str, list[str]] = {}
+    for model, engine in ctx.engines():
+        responses: list[list[Any]] = [[None] * len(doc.requests) for doc in suite.docs]
+        calls = [(i, j, r) for i, doc in enumerate(suite.docs) for j, r in enumerate(doc.requests)]
+        scored = [(i, j, r) for i, j, r in calls if r.kind == "loglikelihood"]
+        generated = [(i, j, r) for i, j, r in calls if r.kind == "generate_until"]
+        if scored:
+            results = engine.loglikelihood_tokens([engine.encode_pair(r.context, r.continuation) for _, _, r in scored])
+            for (i, j, _), result in zip(scored, results):
+                responses[i][j] = (result.logprob, result.is_greedy)
+        if generated:
+            texts = engine.generate([GenRequest(r.context, r.max_gen_toks, r.until) for _, _, r in generated])
+            for (i, j, _), text in zip(generated, texts):
+                responses[i][j] = text
+        right[model] = suite.score(responses)
+        outputs[model] = [_suite_output(doc, answers) for doc, answers in zip(suite.docs, responses)]
+    binary = all(v in (0.0, 1.0) for values in right.values() for v in values)
+    metric_names = sorted(set(suite.metrics.values()))
+    metric = paired_metric(
+        NAME,
+        "user_suite_acc",
+        f"Your suite ({suite.name}, lm-eval {'/'.join(metric_names)})",
+        right,
+        seed=ctx.seed,
+        binary=binary,
+        unit="rate" if binary else "score",
+    )
+    items = [
+        paired_item(
+            doc.id,
+            f"your suite: {doc.task}",
+            doc.question,
+            i,
+            right,
+            outputs,
+            doc.answer,
+            {"choices": list(doc.choices)} if doc.choices else None,
+        )
+        for i, doc in enumerate(suite.docs)
+    ]
+    return [metric], items
+
+
+def _suite_output(doc: LmEvalDoc, answers: list[Any]) -> str:
+    """What a model gave for one document: its most likely choice, or its generated text."""
+    if doc.output_type == "multiple_choice" and doc.choices and len(answers) >= len(doc.choices):
+        best = max(range(len(doc.choices)), key=lambda k: answers[k][0])
+        return doc.choices[best]
+    if doc.output_type == "generate_until":
+        return str(answers[0])
+    return f"log-likelihood {answers[0][0]:.3f}" + (" (greedy)" if answers[0][1] else "")
+
+
 @probe(
     NAME,
     title="Forgetting: general capabilities",
@@ -310,7 +374,8 @@ def forgetting(ctx: ProbeContext, cfg: ForgettingConfig) -> ProbeResult:
         metrics.extend(part[0])
         items.extend(part[1])
 
-    suite = read_suite(ctx.suite) if ctx.suite is not None else []
+    lm_eval_suite = read_lm_eval_suite(ctx.suite) if ctx.suite is not None and is_lm_eval_suite(ctx.suite) else None
+    suite = read_suite(ctx.suite) if ctx.suite is not None and lm_eval_suite is None else []
     ctx.progress("forgetting: general text")
     add(_text(ctx, cfg))
     ctx.progress("forgetting: world facts")
@@ -318,7 +383,7 @@ def forgetting(ctx: ProbeContext, cfg: ForgettingConfig) -> ProbeResult:
     problems = arithmetic_items(cfg.n_arithmetic, seed=ctx.seed)
     tasks = instruction_items(cfg.n_instructions, seed=ctx.seed)
     open_items = [s for s in suite if not s.choices]
-    ctx.progress("forgetting: arithmetic and instruction following" + (", your suite" if suite else ""))
+    ctx.progress("forgetting: arithmetic and instruction following" + (", your suite" if ctx.suite else ""))
     replies = chat_reply_sets(
         ctx.engines(),
         {
@@ -329,6 +394,8 @@ def forgetting(ctx: ProbeContext, cfg: ForgettingConfig) -> ProbeResult:
     )
     add(_arithmetic(ctx, problems, replies["arithmetic"]))
     add(_instructions(ctx, tasks, replies["instructions"]))
-    if ctx.suite is not None:
+    if lm_eval_suite is not None:
+        add(_lm_eval_suite(ctx, lm_eval_suite))
+    elif ctx.suite is not None:
         add(_suite(ctx, ctx.suite.name, suite, replies["suite"]))
     return ProbeResult(name=NAME, metrics=metrics, items=items)
