@@ -96,7 +96,11 @@ class GateOutcome:
                 what.append(f"no headline metric {'regressed' if self.fail_on == 'regression' else 'changed'}")
             if self.require_verdicts:
                 what.append("every headline metric has a verdict")
-            return [f"gate passed: {' and '.join(what)}"]
+            line = f"gate passed: {' and '.join(what)}"
+            if not self.require_verdicts and (self.unsettled or self.incomplete):
+                left = f"{len(self.unsettled)} headline metric{'s' if len(self.unsettled) != 1 else ''} inconclusive"
+                line += f" ({left}{', the audit incomplete' if self.incomplete else ''}; --require-verdicts would fail)"
+            return [line]
         out = []
         word = "regressed" if self.fail_on == "regression" else "changed"
         for metric in self.failing:

@@ -50,7 +50,11 @@ def test_change_fails_on_either_direction_and_directionless_metrics() -> None:
 def test_require_verdicts_fails_on_an_inconclusive_headline_or_an_incomplete_audit() -> None:
     settled = _metric("acc", "equivalent", 0.0)
     unsettled = _metric("loss", "inconclusive", 0.05)
-    assert check_gate(_results(settled, unsettled), fail_on="regression").exit_code == 0
+    lenient = check_gate(_results(settled, unsettled), fail_on="regression")
+    assert lenient.exit_code == 0
+    assert lenient.lines() == [
+        "gate passed: no headline metric regressed (1 headline metric inconclusive; --require-verdicts would fail)"
+    ]
     outcome = check_gate(_results(settled, unsettled), fail_on="regression", require_verdicts=True)
     assert outcome.exit_code == 4 and [m.name for m in outcome.unsettled] == ["loss"]
     assert check_gate(_results(settled, complete=False), require_verdicts=True).exit_code == 4

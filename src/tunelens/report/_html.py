@@ -79,7 +79,7 @@ def _masthead(results: AuditResults) -> str:
         f"seed {results.seed}",
         f"tunelens {results.tunelens_version}",
     ]
-    if results.seconds:
+    if results.seconds >= 0.1:
         meta.append(f"ran in {fmt_seconds(results.seconds)}")
     base_fp, tuned_fp = results.base.tokenizer_fingerprint, results.tuned.tokenizer_fingerprint
     tool = _from_logs(results)
