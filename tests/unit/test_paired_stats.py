@@ -278,3 +278,12 @@ def test_several_runs_of_a_task_take_the_newest_with_a_note(tmp_path: Path) -> N
     write_samples(tmp_path / "a", "mc", tuned, model="other", date="2024-06-01T10-00-00.000001")
     with pytest.raises(TunelensError, match=r"runs of task mc by several models \(m1, other\)"):
         paired(tmp_path / "a", tmp_path / "b", out_dir=tmp_path / "out")
+
+
+def test_a_json_file_that_is_no_log_is_named_as_such(tmp_path: Path) -> None:
+    from tunelens.pairing import paired
+
+    junk = tmp_path / "junk.json"
+    junk.write_text('{"a": 1}')
+    with pytest.raises(TunelensError, match="junk.json is not a log tunelens reads"):
+        paired(junk, junk, out_dir=tmp_path / "out")

@@ -32,6 +32,16 @@ def _is_lm_eval_results(path: Path) -> bool:
     return isinstance(data, dict) and "results" in data and "configs" in data
 
 
+def _looks_like_inspect_json(path: Path) -> bool:
+    """An inspect_ai JSON log opens with its version, status and eval header."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return False
+    return '"eval"' in head and '"status"' in head
+
+
 def detect(path: Path, role: str) -> Source:
     """Which tool wrote the log(s) at ``path``: lm-eval's samples_*.jsonl or inspect's .eval/.json logs."""
     if not path.exists():
@@ -47,7 +57,8 @@ def detect(path: Path, role: str) -> Source:
                     f"{role} {path} is lm-eval's aggregated results, which hold no per-item outcomes; give the "
                     "samples_<task>_<time>.jsonl beside it (written with --log_samples) or their folder"
                 )
-            return "inspect"
+            if _looks_like_inspect_json(path):
+                return "inspect"
         raise TunelensError(
             f"{role} {path} is not a log tunelens reads: lm-eval's samples_<task>_<time>.jsonl (--log_samples) or "
             "inspect_ai's .eval or .json logs"
