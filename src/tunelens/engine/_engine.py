@@ -219,7 +219,7 @@ class Engine:
             return len(k) + max(len(conts[i]) for i in contexts[k])
 
         with torch.inference_mode():
-            for batch in length_batches(keys, cost, self.batch_tokens, self.max_batch):
+            for batch in length_batches(keys, cost, self.batch_tokens, self.max_batch, self.step_overhead_tokens):
                 self._score_batch([keys[j] for j in batch], contexts, conts, results)
         return [r for r in results if r is not None]
 
@@ -348,7 +348,7 @@ class Engine:
         torch = self._torch()
         out: list[np.ndarray | None] = [None] * len(encoded)
         with torch.inference_mode():
-            for batch in length_batches(encoded, len, self.batch_tokens, self.max_batch):
+            for batch in length_batches(encoded, len, self.batch_tokens, self.max_batch, self.step_overhead_tokens):
                 seqs = [encoded[i] for i in batch]
                 ids, mask, positions = self._left_pad(seqs)
                 logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
