@@ -19,7 +19,8 @@ tunelens's probes (greedy replies read by a regex, or a plain log-likelihood com
 then each pair is audited with the default battery at the chosen budget and the table
 prints, per pair, the verification, the verdict of the metric that measures the plant, the
 other changed metrics (side effects), and for the null pairs every ``changed``. Built pairs
-and audits are cached under ``$TUNELENS_CACHE/planted`` so a rerun takes only what is missing.
+and each probe of an audit is reused from the results cache while tunelens and the models are unchanged,
+so a rerun takes only what is missing.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from tunelens.engine import Engine, GenRequest, LLRequest
 from tunelens.models import DEFAULT_MODEL, load_model
 from tunelens.paths import cache_dir
 from tunelens.probes import PROBES
-from tunelens.results import AuditResults, load_results
+from tunelens.results import AuditResults
 from tunelens.tuning import TrainConfig
 
 SEED = 1234  # items for training and verification, away from the probes' seed 0
@@ -298,11 +299,10 @@ def main() -> None:
         verification = plant.verify(Engine(base_model), Engine(tuned_model))
         suffix = f"-{args.probes.replace(',', '-')}" if args.probes else ""
         out = root / plant.name / f"audit-{args.budget}{suffix}"
-        if (out / "results.json").exists() and (out / "report.html").exists():
-            results = load_results(out / "results.json")
-        else:
-            probes = args.probes.split(",") if args.probes else None
-            results = audit(base_model, tuned_model, out_dir=out, budget=args.budget, probes=probes)
+        # The audit's results cache reuses a probe computed by this code on these models; any
+        # change to tunelens recomputes it.
+        probes = args.probes.split(",") if args.probes else None
+        results = audit(base_model, tuned_model, out_dir=out, budget=args.budget, probes=probes)
         report += _row(plant, results, verification)
         report.append(f"  ({time.perf_counter() - t0:.0f} s; audit {results.seconds:.0f} s)")
         print("\n".join(report[-6:]), file=sys.stderr)

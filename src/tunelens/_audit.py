@@ -221,13 +221,11 @@ def audit(
             }
         )
         results.probes.append(result)
+        results.complete = len(results.probes) == len(specs)
         if triage is not None:
             results.forecast_check = check_forecast(triage, results, seed=seed)
         _finish(results, started)
         save_results(results, out / "results.json")
-    results.complete = True
-    _finish(results, started)
-    save_results(results, out / "results.json")
     save_items(results, out / "items.jsonl")
     if reused:
         progress(f"resumed: {len(reused)} of {len(specs)} probes reused ({', '.join(reused)}); --fresh recomputes")

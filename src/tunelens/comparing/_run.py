@@ -249,7 +249,7 @@ def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> tuple
         ref = f"retrieval:{plan.base}@{plan.facts}"
     tuned = load_model(ref, plan.options)
     audit_dir = plan.out / "audits" / spec.slug
-    results = _audit(plan, spec, base_model, tuned, training, audit_dir, reused)
+    results = _audit(plan, spec, base_model, tuned, training, audit_dir)
     row = MethodRow(
         method=spec.text,
         ref=ref,
@@ -283,12 +283,10 @@ def _audit(
     tuned: LoadedModel,
     training: TrainingInfo | None,
     audit_dir: Path,
-    model_reused: bool,
 ) -> AuditResults:
     """Audit the method against the base. The audit reuses each probe's result from the results
     cache when the models (by fingerprint: a reused run, the same fact sheet), the probe's
     config, the task and the seed are what they were, and says so."""
-    del model_reused  # the fingerprints decide, not how the model was obtained
     plan.progress(f"[{spec.text}] auditing against the base ({', '.join(plan.probes)}) …")
     return audit(
         base_model, tuned, probes=list(plan.probes), out_dir=audit_dir, task=plan.task, seed=plan.seed,

@@ -189,14 +189,10 @@ class Engine:
         """Log-probability of each continuation given its context, batched and shared."""
         encoded: dict[str, tuple[int, ...]] = {}  # the choices of a question share its context text
         pairs: list[tuple[Sequence[int], Sequence[int]]] = []
-        for i, req in enumerate(requests):
+        for req in requests:
             if req.context not in encoded:
                 encoded[req.context] = tuple(self.encode(req.context))
-            ctx = encoded[req.context]
-            cont = self.encode_continuation(req.continuation)
-            if not ctx or not cont:
-                raise ValueError(f"request {i}: context and continuation must both be non-empty")
-            pairs.append((ctx, cont))
+            pairs.append((encoded[req.context], self.encode_continuation(req.continuation)))
         return self.loglikelihood_tokens(pairs)
 
     def loglikelihood_tokens(self, pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[LLResult]:
@@ -352,8 +348,10 @@ class Engine:
                 seqs = [encoded[i] for i in batch]
                 ids, mask, positions = self._left_pad(seqs)
                 logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
-                logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-                picked = logprobs.gather(2, ids[:, 1:, None]).squeeze(2)
+                # The targets' logits minus the log normaliser, as in _score_batch: no
+                # (rows x positions x vocabulary) tensor of log-probabilities is written.
+                logits = logits[:, :-1].float()
+                picked = logits.gather(2, ids[:, 1:, None]).squeeze(2) - torch.logsumexp(logits, dim=-1)
                 for row, i in enumerate(batch):
                     n = len(encoded[i])
                     out[i] = picked[row, picked.shape[1] - (n - 1) :].cpu().numpy().astype(np.float64)
