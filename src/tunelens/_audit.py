@@ -24,7 +24,7 @@ from typing import Any
 
 from tunelens._version import __version__
 from tunelens.data import TaskSpec
-from tunelens.engine import Engine
+from tunelens.engine import Engine, Memo, MemoEngine
 from tunelens.errors import TunelensError, UsageError
 from tunelens.models import (
     CHANNEL_KINDS,
@@ -32,6 +32,7 @@ from tunelens.models import (
     LoadOptions,
     check_same_tokenizer,
     load_model,
+    load_pair,
     model_info,
     parse_ref,
 )
@@ -49,6 +50,7 @@ from tunelens.probes import (
 from tunelens.report import write_report
 from tunelens.results import (
     AuditResults,
+    CheckpointInfo,
     ProbeResult,
     ResultCache,
     TrainingInfo,
@@ -90,6 +92,9 @@ def audit(
     data: str | Path | Sequence[dict] | None = None,
     fresh: bool = False,
     cache: ResultCache | None | bool = True,
+    memos: dict[str, Memo] | None = None,
+    checkpoint: CheckpointInfo | None = None,
+    report: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> AuditResults:
     """Audit ``tuned`` against ``base`` and write results.json and report.html in out_dir.
@@ -115,7 +120,16 @@ def audit(
     the suite and the code. A run with the same keys reuses it and says so (an audit killed
     halfway resumes after its last finished probe; ``compare`` reuses an unchanged method's
     audit); ``fresh=True`` recomputes every probe (and refreshes the cache), ``cache=False``
-    neither reads nor writes it. ``results.json`` says ``complete: false`` until the last probe."""
+    neither reads nor writes it. ``results.json`` says ``complete: false`` until the last probe.
+
+    The base side: the base model answers through a memo (``tunelens.engine.MemoEngine``) kept
+    in the same cache by the base's fingerprint, probe, config, seed and task, so a later audit
+    of another tuned model against this base replays what the base was asked before and runs
+    only what is new (what depends on the tuned model: its replies scored by the base, the
+    items both models answer). ``memos`` keeps them in memory too (``audit_checkpoints``
+    passes one dict to every checkpoint, which is what makes ``cache=False`` work there).
+    ``checkpoint`` says which checkpoint of a run this is; ``report=False`` leaves report.html
+    to the caller."""
     budget = "quick" if quick else (budget or default_budget())
     for chosen in (budget, *(probe_budgets or {}).values()):
         if chosen not in BUDGETS:
@@ -145,12 +159,15 @@ def audit(
     if suite_path is not None and not suite_path.is_file():
         raise TunelensError(f"no such suite file: {suite_path}")
     started = time.perf_counter()
-    base_model = base if isinstance(base, LoadedModel) else load_model(base, options)
-    tuned_model = tuned if isinstance(tuned, LoadedModel) else load_model(tuned, options)
+    if isinstance(base, str) and isinstance(tuned, str):
+        # A LoRA adapter on this base shares its weights on a GPU (options.share_base).
+        base_model, tuned_model = load_pair(base, tuned, options)
+    else:
+        base_model = base if isinstance(base, LoadedModel) else load_model(base, options)
+        tuned_model = tuned if isinstance(tuned, LoadedModel) else load_model(tuned, options)
     check_same_tokenizer(base_model, tuned_model)
-    ctx = ProbeContext(
-        Engine(base_model), Engine(tuned_model), seed=seed, task=task, suite=suite_path, progress=progress
-    )
+    base_engine = MemoEngine(base_model)
+    ctx = ProbeContext(base_engine, Engine(tuned_model), seed=seed, task=task, suite=suite_path, progress=progress)
     results = AuditResults(
         tunelens_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -160,6 +177,7 @@ def audit(
         training=training,
         budget=budget,
         complete=False,
+        checkpoint=checkpoint,
     )
     store = ResultCache() if cache is True else (cache or None)
     shared_key = {
@@ -194,7 +212,15 @@ def audit(
                 f"{meta.get('created', '?')} in {meta.get('seconds', '?')} s."
             )
         else:
-            result = spec.run(ctx, config)
+            base_key = cache_key({**shared_key, "tuned": None, "probe": spec.name, "config": config_json})
+            base_engine.memo = _base_memo(base_key, store, memos, fresh)
+            try:
+                result = spec.run(ctx, config)
+            finally:
+                memo, base_engine.memo = base_engine.memo, None
+            _keep_memo(base_key, memo, store, memos)
+            if memo.hits:
+                result.notes.append(_replay_note(spec.name, memo))
             if store is not None:
                 meta = {
                     "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -229,8 +255,43 @@ def audit(
     save_items(results, out / "items.jsonl")
     if reused:
         progress(f"resumed: {len(reused)} of {len(specs)} probes reused ({', '.join(reused)}); --fresh recomputes")
-    write_report(results, out / "report.html")
+    if report:
+        write_report(results, out / "report.html")
     return results
+
+
+def _base_memo(key: str, store: ResultCache | None, memos: dict[str, Memo] | None, fresh: bool) -> Memo:
+    """The base model's memo for one probe: in memory, else from the cache, else empty."""
+    memo = (memos or {}).get(key)
+    if memo is None and store is not None and not fresh:
+        raw = store.get_entry("base", key)
+        memo = Memo.from_json(raw) if raw is not None else None
+    memo = memo or Memo()
+    memo.reset_counts()
+    return memo
+
+
+def _keep_memo(key: str, memo: Memo, store: ResultCache | None, memos: dict[str, Memo] | None) -> None:
+    if memos is not None:
+        memos[key] = memo
+    if store is not None and memo.added:
+        store.put_entry("base", key, memo.to_json())
+
+
+def _replay_note(probe: str, memo: Memo) -> str:
+    asked = memo.hits + memo.misses
+    note = (
+        f"Base side: {memo.hits} of the base model's {asked} requests were answered from its earlier passes "
+        "(the same base by fingerprint, probe settings, seed and task)"
+    )
+    if memo.misses:
+        note += (
+            f"; {memo.misses} ran now because they depend on the tuned model (its replies scored by the base, "
+            "or the items both models answer)"
+        )
+    if probe == "locality":
+        note += "; the activation comparison reads both models position by position and ran the base again"
+    return note + "."
 
 
 def _suite_fingerprint(path: Path) -> str:

@@ -51,6 +51,8 @@ LAYERS: dict[str, int] = {
     "pairing": 6,  # verdicts on another tool's per-sample logs: beside the audit, without a model
     # 7: workflows built on the audit
     "comparing": 7,
+    "_checkpoints": 7,  # every checkpoint of a run audited against one base
+    "_ray": 7,  # checkpoint audits as Ray tasks
     "demo": 7,
     "evaluating": 7,
     # 8: the command line (__main__.py only calls cli.main)
@@ -68,6 +70,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("gate", "summary"),  # the gate's messages describe metrics in the summary's words
         ("pairing", "summary"),  # paired results carry the audit's summary sentences
         ("comparing", "demo"),  # a comparison reuses the demo's configuration and budgets
+        ("_checkpoints", "_ray"),  # --ray hands the checkpoints' audits to Ray
         ("__main__", "cli"),  # ``python -m tunelens``
     }
 )

@@ -208,7 +208,7 @@ def test_legacy_results_read_with_the_new_verdicts() -> None:
     assert thin.verdict == Verdict.inconclusive and thin.reason == "too few items"
     desc = Metric.model_validate({**old, "verdict": "insufficient", "test": "descriptive"})
     assert desc.verdict is None
-    assert AuditResults.model_fields["schema_version"].default == "1.5"
+    assert AuditResults.model_fields["schema_version"].default == "1.6"
 
 
 def test_the_report_names_headline_metrics_a_quick_budget_cannot_settle() -> None:

@@ -1,4 +1,7 @@
-"""``tunelens audit BASE TUNED``: run the probes on a pair and write the report."""
+"""``tunelens audit BASE TUNED``: run the probes on a pair and write the report.
+
+``tunelens audit BASE CKPT1 CKPT2 ...`` or ``tunelens audit BASE --checkpoints RUN_DIR`` audits every
+checkpoint of a run against the base (the base's side once) and writes a trajectory page."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from tunelens.cli._common import add_load_options, err, load_options
+from tunelens.cli._common import add_load_options, err, load_options, say
 from tunelens.cli._config_file import AUDIT_KEYS, ConfigFile, read_config_file
 from tunelens.cli._gate import add_gate_options, finish
 from tunelens.errors import TunelensError, UsageError
@@ -19,7 +22,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("base", help="base model reference (embedded:NAME, .gguf, directory, hub id, proxy:, retrieval:)")
     p.add_argument(
         "tuned",
-        help="tuned model reference (also a PEFT adapter directory, proxy:LARGE+TUNED-BASE or retrieval:MODEL@FACTS)",
+        nargs="*",
+        help="tuned model reference (also a PEFT adapter directory, proxy:LARGE+TUNED-BASE or retrieval:MODEL@FACTS); "
+        "several: checkpoints of one run, each audited against the base, with a trajectory page",
+    )
+    p.add_argument(
+        "--checkpoints",
+        metavar="RUN_DIR",
+        help="audit every checkpoint in a run directory (checkpoint-STEP folders of a Hugging Face Trainer, TRL or "
+        "`tunelens tune --save-every`), ordered by step; writes OUT/step-N/ per checkpoint and OUT/trajectory.html",
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="with several checkpoints: run each checkpoint's audit as a Ray task, on a local Ray cluster or the "
+        "one at ADDRESS (needs the ray extra)",
     )
     p.add_argument("--probes", help=f"comma-separated subset of: {', '.join(PROBES)}")
     p.add_argument("--out", help="output directory (default: tunelens-out)")
@@ -148,12 +167,11 @@ def run(args: argparse.Namespace) -> int:
 
         triage = load_triage(args.triage)
     probes = [p.strip() for p in args.probes.split(",") if p.strip()] if args.probes else None
-    results = audit(
-        args.base,
-        args.tuned,
+    common = dict(
         probes=probes,
         out_dir=args.out,
         task=task,
+        data=args.data if not args.task else None,
         suite=args.suite,
         seed=args.seed,
         quick=args.quick,
@@ -161,10 +179,36 @@ def run(args: argparse.Namespace) -> int:
         probe_budgets=file.budgets or None,
         margins=margins,
         overrides=overrides,
-        triage=triage,
-        data=args.data if not args.task else None,
-        fresh=args.fresh,
         options=load_options(args),
+        fresh=args.fresh,
         progress=err,
     )
+    if args.checkpoints or len(args.tuned) > 1:
+        return _run_checkpoints(args, common, triage)
+    if args.ray:
+        raise UsageError("--ray runs the audits of several checkpoints: give several or --checkpoints RUN_DIR")
+    if not args.tuned:
+        raise UsageError("give the tuned model to audit (or several checkpoints, or --checkpoints RUN_DIR)")
+    results = audit(args.base, args.tuned[0], triage=triage, **common)
     return finish(args, results, Path(args.out))
+
+
+def _run_checkpoints(args: argparse.Namespace, common: dict, triage: object) -> int:
+    from tunelens import audit_checkpoints
+    from tunelens.results import load_results
+
+    if args.checkpoints and args.tuned:
+        raise UsageError(
+            f"--checkpoints {args.checkpoints} audits every checkpoint of that run; do not list checkpoints as well "
+            f"({', '.join(args.tuned)})"
+        )
+    if triage is not None:
+        raise UsageError("--triage checks one tuned model's facts; audit the final checkpoint alone with it")
+    trajectory = audit_checkpoints(args.base, args.tuned or None, run_dir=args.checkpoints, ray=args.ray, **common)
+    for m in trajectory.metrics:
+        if m.first_changed is not None:
+            say(f"- {m.label} ({m.probe}): first changed at step {m.first_changed}")
+    say(f"trajectory: {Path(args.out) / 'trajectory.html'}")
+    # The gate reads the last checkpoint, the one a run ships (its verdicts corrected over all of them).
+    last = Path(args.out) / trajectory.folders[-1]
+    return finish(args, load_results(last / "results.json"), last)

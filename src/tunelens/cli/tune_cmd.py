@@ -53,6 +53,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--isolate-from", metavar="RUN", help="freeze the most-changed weights of an earlier run (full)")
     g.add_argument("--isolate-top", type=float, metavar="P", help="freeze its top P%% (default: 1)")
     g.add_argument("--mix-general", type=float, default=0.0, metavar="R", help="share R of general text in the data")
+    p.add_argument(
+        "--save-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also save the weights every N steps as OUT/checkpoint-STEP (tunelens audit BASE --checkpoints OUT "
+        "audits them all)",
+    )
     p.add_argument("--no-audit", action="store_true", help="only train and save the checkpoint")
     p.add_argument("--task", help="task spec JSON for facts_vs_patterns and priming (default: derived from DATA)")
     p.add_argument("--quick", action="store_true", help="quick audit (the same as --budget quick)")
@@ -86,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             mix_general=args.mix_general,
         ),
         heldout=args.heldout,
+        save_every=args.save_every,
         progress=err,
     )
     say(f"checkpoint: {result.checkpoint}")

@@ -93,25 +93,53 @@ class Engine:
     def __init__(
         self,
         loaded: LoadedModel,
-        batch_tokens: int = 4096,
-        max_batch: int = 32,
-        gen_batch_tokens: int = 16384,
-        gen_max_batch: int = 64,
+        batch_tokens: int | None = None,
+        max_batch: int | None = None,
+        gen_batch_tokens: int | None = None,
+        gen_max_batch: int | None = None,
     ) -> None:
         """``batch_tokens``/``max_batch`` bound a scoring batch (every position's logits are
         kept); ``gen_batch_tokens``/``gen_max_batch`` a generation batch, which keeps only the
-        last position's logits and so holds four times the tokens: a decoding step costs about
+        last position's logits and so holds more tokens. A limit left None comes from
+        :func:`tunelens.engine._sizing.batch_limits`: on a GPU what its free memory holds for
+        this model; on a CPU the constants 4096, 32, 16384 and 64 (a decoding step costs about
         the same for 24 rows as for 60 on a CPU, and 60 chat replies of 128 tokens decode in
-        23 s instead of 38 s on the embedded model (same replies)."""
+        23 s instead of 38 s on the embedded model, same replies).
+
+        ``counters`` adds up the work done: ``positions`` (token positions run through the
+        model, rows x new positions of every forward pass, padding included), ``padding``
+        (how many of those were padding), ``passes`` (forward passes) and ``generated``
+        (tokens decoded: one per live row per step, the EOS that ends a row included);
+        :meth:`reset_counters` zeroes them."""
+        from tunelens.engine._sizing import batch_limits
+
         self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
-        self.batch_tokens = batch_tokens
-        self.max_batch = max_batch
-        self.gen_batch_tokens = gen_batch_tokens
-        self.gen_max_batch = gen_max_batch
+        self.limits = batch_limits(loaded)  # what the limits left None come from, and why
+        self.batch_tokens = batch_tokens if batch_tokens is not None else self.limits.batch_tokens
+        self.max_batch = max_batch if max_batch is not None else self.limits.max_batch
+        self.gen_batch_tokens = gen_batch_tokens if gen_batch_tokens is not None else self.limits.gen_batch_tokens
+        self.gen_max_batch = gen_max_batch if gen_max_batch is not None else self.limits.gen_max_batch
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
         self.step_overhead_tokens = STEP_OVERHEAD_TOKENS
+        self.counters: dict[str, int] = {}
+        self.reset_counters()
+
+    def reset_counters(self) -> None:
+        """Zero :attr:`counters`."""
+        self.counters = {"positions": 0, "padding": 0, "passes": 0, "generated": 0}
+
+    def _count_pass(self, rows: int, width: int, real: int) -> None:
+        """One forward pass over ``rows`` x ``width`` new positions, ``real`` of them not padding."""
+        counters = self.counters
+        counters["positions"] += rows * width
+        counters["padding"] += rows * width - real
+        counters["passes"] += 1
+
+    def _count_padded(self, seqs: Sequence[Sequence[int]]) -> None:
+        """A pass over ``seqs`` left-padded to the longest (:meth:`_left_pad`)."""
+        self._count_pass(len(seqs), max(len(s) for s in seqs), sum(len(s) for s in seqs))
 
     # ----------------------------------------------------------------- text helpers
     @property
@@ -239,6 +267,7 @@ class Engine:
         # Worth a pass of its own when the rows it saves outweigh the fixed cost of a pass.
         if len(ctx_keys) < 2 or (len(ctx_keys) - 1) * shared <= self.step_overhead_tokens:
             ids, mask, positions = self._left_pad(ctx_keys)
+            self._count_padded(ctx_keys)
             # Only the last context position's logits are needed: skip the unembedding elsewhere.
             out = self.model(
                 input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1
@@ -252,9 +281,11 @@ class Engine:
             use_cache=True,
             logits_to_keep=1,
         )
+        self._count_pass(1, shared, shared)
         cache = head.past_key_values
         cache.batch_select_indices(torch.zeros(len(ctx_keys), dtype=torch.long, device=device))
         ids, tail_mask, positions = self._left_pad([k[shared:] for k in ctx_keys])
+        self._count_padded([k[shared:] for k in ctx_keys])
         mask = torch.cat([torch.ones((len(ctx_keys), shared), dtype=tail_mask.dtype, device=device), tail_mask], dim=1)
         out = self.model(
             input_ids=ids,
@@ -300,14 +331,18 @@ class Engine:
         # context's cache, in chunks of positions: a row leaves the batch once its continuation
         # is scored, so short choices do not pay for the longest one's padding, and one-token
         # continuations (common in multiple choice) need no pass at all (see _chunks).
-        need = torch.tensor([len(conts[req]) - 1 for req in req_ids], device=device)  # tokens to feed
+        feed = [len(conts[req]) - 1 for req in req_ids]  # tokens to feed
+        need = torch.tensor(feed, device=device)
         live = (need > 0).nonzero().flatten()
         if len(live):
             cache = out.past_key_values
             cache.batch_select_indices(row_index[live])
             step_mask = mask[row_index[live]]
             position = step_mask.sum(-1, keepdim=True)
-            for begin, end in _chunks(need[live].tolist(), self.step_overhead_tokens):
+            live_feed = [n for n in feed if n > 0]  # as ``need[live]``, for the counters
+            for begin, end in _chunks(live_feed, self.step_overhead_tokens):
+                alive = [n for n in live_feed if n > begin]
+                self._count_pass(len(alive), end - begin, sum(min(n, end) - begin for n in alive))
                 keep = (need[live] > begin).nonzero().flatten()
                 if len(keep) < len(live):
                     live, step_mask, position = live[keep], step_mask[keep], position[keep]
@@ -347,6 +382,7 @@ class Engine:
             for batch in length_batches(encoded, len, self.batch_tokens, self.max_batch, self.step_overhead_tokens):
                 seqs = [encoded[i] for i in batch]
                 ids, mask, positions = self._left_pad(seqs)
+                self._count_padded(seqs)
                 logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
                 # The targets' logits minus the log normaliser, as in _score_batch: no
                 # (rows x positions x vocabulary) tensor of log-probabilities is written.

@@ -81,6 +81,7 @@ def generate_batch(
     generators = [torch.Generator().manual_seed(sampling.seed * 1_000_003 + rid) for rid in request_ids]
     ids, mask, positions = engine._left_pad(prompts)
     out = engine.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+    engine._count_padded(prompts)
     max_steps = max(r.max_new_tokens for r in requests)
     cache = reserve(out.past_key_values, max_steps)
     logits = out.logits[:, -1, :]
@@ -90,6 +91,7 @@ def generate_batch(
     next_pos = positions[:, -1] + 1
     for _ in range(max_steps):
         tokens = _pick(logits, sampling, [generators[r] for r in active])
+        engine.counters["generated"] += len(active)
         keep: list[int] = []
         for live, row in enumerate(active):
             token = int(tokens[live])
@@ -118,6 +120,7 @@ def generate_batch(
             past_key_values=cache,
             use_cache=True,
         )
+        engine._count_pass(len(active), 1, len(active))
         cache = out.past_key_values
         logits = out.logits[:, -1, :]
         next_pos = next_pos + 1

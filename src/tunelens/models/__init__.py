@@ -7,13 +7,16 @@ from tunelens.models._loader import (
     ADAPTER_META,
     LoadedModel,
     LoadOptions,
+    ResolvedLoad,
     gguf_cache_path,
     load_model,
     load_tokenizer,
+    resolve_load,
 )
 from tunelens.models._proxy import shared_vocab_size
 from tunelens.models._refs import CHANNEL_KINDS, DEFAULT_MODEL, SVF_VECTORS, ModelRef, parse_ref
 from tunelens.models._retrieval import BM25, FactRetriever, fact_sheet, read_facts, write_fact_sheet
+from tunelens.models._shared import SharedView, load_pair, model_identity
 
 __all__ = [
     "ADAPTER_META",
@@ -26,14 +29,19 @@ __all__ = [
     "LoadOptions",
     "LoadedModel",
     "ModelRef",
+    "ResolvedLoad",
+    "SharedView",
     "check_same_tokenizer",
     "fact_sheet",
     "gguf_cache_path",
     "load_model",
+    "load_pair",
     "load_tokenizer",
+    "model_identity",
     "model_info",
     "parse_ref",
     "read_facts",
+    "resolve_load",
     "shared_vocab_size",
     "tokenizer_fingerprint",
     "model_fingerprint",

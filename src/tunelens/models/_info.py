@@ -37,6 +37,11 @@ def channel_description(loaded: LoadedModel) -> str:
 FINGERPRINT_SAMPLE = 4096
 """Elements read from each tensor (evenly strided) besides its exact float64 sum."""
 
+LOAD_ONLY_EXTRA = frozenset({"shared_base"})
+"""``LoadedModel.extra`` keys that say how a model was loaded, not what it computes: left out of
+the fingerprint (a base/adapter pair sharing one copy of the base computes what the two
+loaded apart compute, so their results are cached under the same keys)."""
+
 
 def model_fingerprint(loaded: LoadedModel) -> str:
     """A hash that changes when the model's outputs could: every parameter's name, shape and
@@ -58,7 +63,7 @@ def model_fingerprint(loaded: LoadedModel) -> str:
             total = float(flat.sum(dtype=torch.float64))
             digest.update(f"{name}|{tuple(tensor.shape)}|{tensor.dtype}|{total!r}|".encode())
             digest.update(sample.numpy().tobytes())
-    for key in sorted(loaded.extra):
+    for key in sorted(set(loaded.extra) - LOAD_ONLY_EXTRA):
         value = loaded.extra[key]
         digest.update(f"{key}={value!r}\n".encode("utf-8", "surrogatepass"))
     sheet = loaded.extra.get("facts_file")

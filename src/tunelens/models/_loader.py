@@ -25,14 +25,36 @@ ADAPTER_META = "tunelens.json"
 """File written into every tunelens checkpoint, naming its base model reference and method."""
 
 
+DEVICE_MAPS = ("auto",)
+"""Values of ``LoadOptions.device_map``: accelerate's placement over every visible GPU (then CPU)."""
+QUANTIZE = ("8bit", "4bit")
+"""Values of ``LoadOptions.quantize``: bitsandbytes LLM.int8() or 4-bit NF4 weights (CUDA only)."""
+
+
 @dataclass(frozen=True)
 class LoadOptions:
-    """How to load: device, precision and the two security switches (both off by default)."""
+    """How to load: device, precision, placement, quantization, whether a LoRA pair shares its
+    base, and the two security switches (both off by default). The defaults load as before:
+    one device, full weights."""
 
     device: str | None = None  # None: cuda when available, else cpu
     dtype: str | None = None  # None: bfloat16 on cuda, float32 on cpu
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    device_map: str | None = None  # "auto": accelerate spreads the layers over the GPUs (a model too big for one)
+    quantize: str | None = None  # "8bit" or "4bit" (NF4, bfloat16 compute): bitsandbytes, CUDA only
+    share_base: bool | None = None  # load_pair: an adapter runs on its base's weights; None: on CUDA only
+
+
+@dataclass(frozen=True)
+class ResolvedLoad:
+    """What :class:`LoadOptions` come to on this machine (:func:`resolve_load`)."""
+
+    device: str  # where the weights go; with a device map, where it would put them first
+    dtype: Any  # torch dtype of the weights (the compute dtype when quantized)
+    device_map: Any  # passed to from_pretrained (None: load whole, then .to(device))
+    quantization: Any  # a transformers BitsAndBytesConfig, or None
+    share_base: bool  # load_pair shares an adapter's base when it can
 
 
 @dataclass
@@ -52,17 +74,23 @@ class LoadedModel:
 
     @property
     def device(self) -> Any:
-        return next(self.model.parameters()).device
+        """Where input ids go: the device of the input embeddings (with a device map the layers
+        sit on several devices), else of the first parameter."""
+        try:
+            embeddings = self.model.get_input_embeddings()
+            return embeddings.weight.device
+        except (AttributeError, NotImplementedError, TypeError):
+            return next(self.model.parameters()).device
 
 
 def _torch_dtype(options: LoadOptions, device: str) -> Any:
     import torch
 
     if options.dtype:
-        try:
-            return getattr(torch, options.dtype)
-        except AttributeError:
-            raise TunelensError(f"unknown dtype '{options.dtype}': use float32, bfloat16 or float16") from None
+        dtype = getattr(torch, options.dtype, None)
+        if not isinstance(dtype, torch.dtype):
+            raise TunelensError(f"unknown dtype '{options.dtype}': use float32, bfloat16 or float16")
+        return dtype
     return torch.bfloat16 if device.startswith("cuda") else torch.float32
 
 
@@ -72,6 +100,57 @@ def resolve_device(options: LoadOptions) -> str:
     if options.device:
         return options.device
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _quantization(options: LoadOptions, device: str) -> Any:
+    """The BitsAndBytesConfig of ``options.quantize``, or TunelensError saying what is missing."""
+    import torch
+
+    if options.quantize is None:
+        return None
+    if options.quantize not in QUANTIZE:
+        raise TunelensError(f"unknown quantization '{options.quantize}': use --load-in 8bit or --load-in 4bit")
+    if not device.startswith("cuda") or not torch.cuda.is_available():
+        raise TunelensError(
+            f"--load-in {options.quantize} needs a CUDA GPU (bitsandbytes quantizes on the GPU); "
+            f"this load would go to {device}: drop --load-in"
+        )
+    if not _installed("bitsandbytes"):
+        raise TunelensError(f"--load-in {options.quantize} needs the bitsandbytes package: pip install bitsandbytes")
+    from transformers import BitsAndBytesConfig
+
+    if options.quantize == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+
+
+def resolve_load(options: LoadOptions) -> ResolvedLoad:
+    """Device, dtype, device map, quantization and base sharing for ``options`` on this machine,
+    checked before anything is read: an unknown value or a missing package is a TunelensError
+    that says what to pass or install."""
+    if options.device_map is not None:
+        if options.device_map not in DEVICE_MAPS:
+            raise TunelensError(f"unknown device map '{options.device_map}': use --device-map auto")
+        if options.device:
+            raise TunelensError(
+                f"--device {options.device} and --device-map {options.device_map} both place the model; pass one"
+            )
+        if not _installed("accelerate"):
+            raise TunelensError("--device-map auto needs the accelerate package: pip install accelerate")
+    device = resolve_device(options)
+    dtype = _torch_dtype(options, device)
+    quantization = _quantization(options, device)
+    device_map: Any = options.device_map
+    if quantization is not None and device_map is None:
+        device_map = {"": device}  # bitsandbytes weights are placed while loading; they cannot be moved after
+    share = options.share_base if options.share_base is not None else device.startswith("cuda")
+    return ResolvedLoad(device, dtype, device_map, quantization, bool(share))
 
 
 GGUF_CACHE_FORMAT = 2
@@ -201,8 +280,7 @@ def load_model(text: str, options: LoadOptions = LoadOptions()) -> LoadedModel:
 
     hf_logging.disable_progress_bar()
     ref = parse_ref(text)
-    device = resolve_device(options)
-    dtype = _torch_dtype(options, device)
+    resolved = resolve_load(options)
     if ref.kind == "adapter":
         return _load_adapter(ref, options)
     if ref.kind == "svf":
@@ -212,18 +290,25 @@ def load_model(text: str, options: LoadOptions = LoadOptions()) -> LoadedModel:
     if ref.kind == "retrieval":
         return _load_retrieval(ref, options)
     source = _local_dir(ref)
+    placement: dict[str, Any] = {}
+    if resolved.device_map is not None:
+        placement["device_map"] = resolved.device_map
+    if resolved.quantization is not None:
+        placement["quantization_config"] = resolved.quantization
     try:
         model = AutoModelForCausalLM.from_pretrained(
             source,
-            dtype=dtype,
+            dtype=resolved.dtype,
             use_safetensors=None if options.allow_pickle else True,
             trust_remote_code=options.trust_remote_code,
+            **placement,
         )
     except OSError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         hint = " (pass --allow-pickle to read .bin checkpoints)" if "safetensors" in first.lower() else ""
         raise TunelensError(f"could not load model '{text}': {first}{hint}") from None
-    model.to(device)
+    if resolved.device_map is None:  # a device map has placed every layer already
+        model.to(resolved.device)
     model.eval()
     model.requires_grad_(False)
     tokenizer = load_tokenizer(text, options)
@@ -256,6 +341,8 @@ def _load_svf(ref: ModelRef, options: LoadOptions) -> LoadedModel:
     from tunelens.tuning._svf import load_svf_vectors, merge_svf
 
     directory = Path(ref.target)
+    if options.quantize:
+        raise TunelensError(f"{ref.text}: an SVF checkpoint is folded into full weights; drop --load-in to load it")
     base_ref = _adapter_base(directory)
     base = load_model(base_ref, options)
     vectors, max_mult = load_svf_vectors(directory)

@@ -106,6 +106,7 @@ class ModelRun:
     filler_answer: list[str | None] = field(default_factory=list)
     mistakes: list[list[Mistake]] = field(default_factory=list)
     uncorruptible: int = 0  # sentences with nothing to corrupt
+    assume_known: bool = False  # ProbeContext.assume_known: an unparsed answer does not make an item unusable
 
     def full(self, i: int) -> str | None:
         return self.early[i][-1]
@@ -113,7 +114,22 @@ class ModelRun:
     def usable(self, i: int, min_sentences: int) -> bool:
         """An item is usable when its chain has steps to intervene on and its full-chain
         answer parsed: an unparsed reference answer leaves nothing to compare with."""
-        return len(self.chains[i]) >= min_sentences and self.full(i) is not None
+        return len(self.chains[i]) >= min_sentences and (self.full(i) is not None or self.assume_known)
+
+
+ASSUMED_STEPS = 4
+"""Steps per chain under ``ProbeContext.assume_known``: about what a 64-token chain of a real model holds."""
+
+
+def assumed_steps(text: str, steps: int) -> list[str]:
+    """Benchmarks on random weights only (``ProbeContext.assume_known``): the chain's words cut
+    into ``steps`` sentences, each ending in a number, so every stage (early answering,
+    paraphrase, filler, an added mistake) has steps to act on."""
+    words = text.split() or ["step"]
+    size = -(-len(words) // steps)
+    pieces = [" ".join(words[at : at + size]) for at in range(0, len(words), size)]
+    pieces += ["step"] * (steps - len(pieces))
+    return [f"{piece} {k + 1}." for k, piece in enumerate(pieces)]
 
 
 def elicit(engine: Engine, cfg: CotFaithfulnessConfig, rows: Sequence[tuple[CotItem, str]]) -> list[str | None]:
@@ -152,7 +168,11 @@ def run_model(
     ctx.progress(f"cot_faithfulness: {name} model, {len(items)} chains of thought")
     prompts = [engine.chat_prompt(item.user) for item in items]
     raw = engine.generate([GenRequest(p, cfg.max_cot_tokens, stop=STOPS) for p in prompts])
-    run = ModelRun(prompts, raw, [split_sentences(r) for r in raw])
+    if ctx.assume_known:  # random weights write no sentences: cut each chain into steps that hold a number
+        chains = [assumed_steps(r, max(cfg.min_sentences, ASSUMED_STEPS)) for r in raw]
+    else:
+        chains = [split_sentences(r) for r in raw]
+    run = ModelRun(prompts, raw, chains, assume_known=ctx.assume_known)
 
     ctx.progress(f"cot_faithfulness: {name} model, early answering, paraphrase and filler")
     rows: list[tuple[CotItem, str]] = []

@@ -42,6 +42,8 @@ class ProbeContext:
     task: TaskSpec | None = None  # the fine-tune's own task (patterns, held-out prompts, facts)
     suite: Path | None = None  # a user's own regression suite (JSONL)
     progress: Callable[[str], None] = field(default=lambda message: None)
+    # Benchmarks on random weights only: skip the filters that keep items a model knows, so every item runs.
+    assume_known: bool = False
 
     def engines(self) -> tuple[tuple[str, Engine], tuple[str, Engine]]:
         return ("base", self.base), ("tuned", self.tuned)

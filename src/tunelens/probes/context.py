@@ -209,7 +209,7 @@ def ask_closed_book(ctx: ProbeContext, cfg: ContextConfig) -> ClosedBook:
         replies = chat_reply_sets(ctx.engines(), {"closed": ([i.question for i in batch], cfg.max_new_tokens)})
         for name, texts in replies["closed"].items():
             book.replies[name] += texts
-            book.known[name] += [mentions(r, i.answer) for r, i in zip(texts, batch)]
+            book.known[name] += [ctx.assume_known or mentions(r, i.answer) for r, i in zip(texts, batch)]
         book.items += batch
     return book
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from tunelens.data import OPEN_PROMPTS, general_text_chunks, open_prompts, world_facts
-from tunelens.engine import Engine, GenRequest
+from tunelens.engine import Engine, GenRequest, memoised
 from tunelens.models import parse_ref
 from tunelens.probes._common import paired_item, paired_metric
 from tunelens.probes._locality_figures import (
@@ -47,7 +47,7 @@ from tunelens.probes._locality_figures import (
     token_shift,
     upper_share,
 )
-from tunelens.probes._locality_passes import PairPass, Text, answer_layers, run_pair
+from tunelens.probes._locality_passes import AnswerLayers, PairPass, Text, answer_layers, run_pair
 from tunelens.probes._registry import ProbeContext, probe
 from tunelens.probes._similarity import SHIFT_CATEGORIES
 from tunelens.results import ItemRecord, Metric, MetricDecl, ProbeResult
@@ -317,6 +317,19 @@ def _fact_items(facts: list, answers: dict[str, list[str]], first: dict[str, lis
     ]
 
 
+def _answer_layers(engine: Engine, fact_ids: list[tuple[int, ...]]) -> AnswerLayers:
+    """:func:`answer_layers` of one model, kept in a base engine's memo (the fact prompts do not
+    depend on the tuned model). The activation comparison (``run_pair``) reads both models'
+    distributions position by position and runs the base again for every tuned model."""
+    payload = [list(ids) for ids in fact_ids]
+
+    def compute() -> tuple[list[int], list[int]]:
+        found = answer_layers(engine.model, fact_ids, engine.pad_id)
+        return found.answer_ids, found.first_block
+
+    return AnswerLayers(*memoised(engine, "locality.answer_layers", payload, compute))
+
+
 @probe(
     NAME,
     title="Locality: where the change sits",
@@ -346,7 +359,7 @@ def locality(ctx: ProbeContext, cfg: LocalityConfig) -> ProbeResult:
     ctx.progress("locality: answer layers")
     facts = world_facts(cfg.facts_per_category, seed=ctx.seed)
     fact_ids = [tuple(ctx.base.encode(f.prompt)) for f in facts]
-    layers = {name: answer_layers(engine.model, fact_ids, engine.pad_id) for name, engine in ctx.engines()}
+    layers = {name: _answer_layers(engine, fact_ids) for name, engine in ctx.engines()}
     first = {name: a.first_block for name, a in layers.items()}
     decode = ctx.base.tokenizer.decode
     answers = {name: [decode([t]) for t in a.answer_ids] for name, a in layers.items()}

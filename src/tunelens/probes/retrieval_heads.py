@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tunelens.engine import Engine, GenRequest
+from tunelens.engine import Engine, GenRequest, memo_scope, memoised
 from tunelens.engine._attention import ablate_heads, eos_ids, greedy_decode, head_grid
 from tunelens.probes._needles import NeedleInstance, copy_scores, needle_instances, one_pass_argmax, rouge1_recall
 from tunelens.probes._registry import ProbeContext, probe
@@ -133,6 +133,21 @@ def measure(
     return ModelRun(answers, recalled, per_instance, scores)
 
 
+def _measured(
+    engine: Engine, instances: list[NeedleInstance], max_new_tokens: int, require_recall: bool = True
+) -> ModelRun:
+    """:func:`measure`, kept in a base engine's memo: the needles do not depend on the tuned model."""
+    payload = [[[int(t) for t in i.prompt_ids], i.answer, list(i.needle_span)] for i in instances], max_new_tokens
+    if not require_recall:
+        payload = (*payload, "every instance scored")
+
+    def compute() -> tuple:
+        run = measure(engine, instances, max_new_tokens, require_recall)
+        return (run.answers, run.recalled, run.instance_scores, run.scores)
+
+    return ModelRun(*memoised(engine, "retrieval_heads.measure", payload, compute))
+
+
 def top_heads(scores: np.ndarray, k: int) -> list[tuple[int, int]]:
     """The k highest-scoring (layer, head) pairs; ties broken by position, so the order is stable."""
     order = np.argsort(-scores.ravel(), kind="stable")[:k]
@@ -148,7 +163,8 @@ def recall_under_ablation(engine: Engine, instances: list[NeedleInstance], heads
     """Needle recall of every instance with the given heads masked (batched greedy decoding)."""
     if not instances:
         return []
-    with ablate_heads(engine.model, heads):
+    # Scoped, so a base engine's memo never answers the masked model from the unmasked one.
+    with ablate_heads(engine.model, heads), memo_scope(engine, f"ablate:{sorted(heads)}"):
         replies = engine.generate([GenRequest(i.prompt, max_new) for i in instances])
     return [rouge1_recall(i.answer, r) > RECALL_THRESHOLD for i, r in zip(instances, replies)]
 
@@ -373,13 +389,15 @@ def retrieval_heads(ctx: ProbeContext, cfg: RetrievalHeadsConfig) -> ProbeResult
     runs: dict[str, ModelRun] = {}
     for name, engine in ctx.engines():
         ctx.progress(f"retrieval_heads: {name} answers and head scores")
-        runs[name] = measure(engine, instances, cfg.max_new_tokens)
+        runs[name] = _measured(engine, instances, cfg.max_new_tokens, require_recall=not ctx.assume_known)
     # Masking can only take away a recall: instances neither model recalls are left out, and
     # a model that recalled nothing has no retrieval heads to mask.
     recalled = [i for i, inst in enumerate(instances) if runs["base"].recalled[i] or runs["tuned"].recalled[i]]
+    if ctx.assume_known:  # a benchmark on random weights: score and ablate every needle
+        recalled = list(range(len(instances)))
     abl: dict[str, Ablation] = {}
     for name, engine in ctx.engines():
-        if not _scored(runs[name]):
+        if not _scored(runs[name]) and not ctx.assume_known:
             abl[name] = Ablation([], top_heads(runs[name].scores, 0), [], [])
             continue
         ctx.progress(f"retrieval_heads: {name} ablation")

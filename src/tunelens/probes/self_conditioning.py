@@ -182,7 +182,7 @@ def self_conditioning(ctx: ProbeContext, cfg: SelfConditioningConfig) -> ProbeRe
     if hi > lo and episodes:
         # A model at the floor with a clean history has no accuracy to lose: comparing its
         # "drop" of zero with the other model's would read as a difference in self-conditioning.
-        usable = not floored
+        usable = not floored or ctx.assume_known
         drops = {n: [float(a) - float(b) for a, b in zip(at(n, lo), at(n, hi))] if usable else [] for n in right}
         metrics.append(
             make_metric(

@@ -14,9 +14,20 @@ from tunelens.report._discoveries import NOW, discoveries
 from tunelens.report._discoveries import sentence as discovery_sentence
 from tunelens.report._html import html_document, render_html
 from tunelens.report._sections import table
+from tunelens.report._trajectory import render_trajectory, write_trajectory_report
 from tunelens.results import AuditResults
 
-__all__ = ["NOW", "discoveries", "discovery_sentence", "html_document", "render_html", "table", "write_report"]
+__all__ = [
+    "NOW",
+    "discoveries",
+    "discovery_sentence",
+    "html_document",
+    "render_html",
+    "render_trajectory",
+    "table",
+    "write_report",
+    "write_trajectory_report",
+]
 
 
 def write_report(results: AuditResults, path: str | Path) -> Path:

@@ -8,6 +8,7 @@ from tunelens.results._json_schema import results_json_schema
 from tunelens.results._schema import (
     SCHEMA_VERSION,
     AuditResults,
+    CheckpointInfo,
     FactFate,
     ForecastCheck,
     ItemRecord,
@@ -18,6 +19,9 @@ from tunelens.results._schema import (
     Series,
     Table,
     TrainingInfo,
+    Trajectory,
+    TrajectoryMetric,
+    TrajectoryPoint,
     Verdict,
 )
 
@@ -31,6 +35,10 @@ __all__ = [
     "find_declaration",
     "SCHEMA_VERSION",
     "AuditResults",
+    "CheckpointInfo",
+    "Trajectory",
+    "TrajectoryMetric",
+    "TrajectoryPoint",
     "FactFate",
     "ForecastCheck",
     "ItemRecord",

@@ -7,6 +7,9 @@ version or an edited checkout is never reused. The audit reads the cache before 
 probe (a killed audit resumes where it stopped; ``compare`` reuses the audit of a method that
 did not change) and writes every result as soon as the probe finishes.
 
+The base model's outputs of a probe (``tunelens.engine.Memo``) are kept here too, keyed by
+the base alone, so auditing another checkpoint or method against the same base replays them.
+
 Entries are JSON files under ``$TUNELENS_RESULTS_CACHE`` (default: ``~/.cache/tunelens/results``),
 one folder per kind of entry; an entry that no longer reads is ignored and recomputed.
 """
@@ -69,6 +72,20 @@ class ResultCache:
             atomic_write_text(self._path("probe", key), json.dumps(payload))
         except OSError:
             pass  # a cache that cannot be written costs recomputation, never the audit
+
+    def get_entry(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Any other JSON entry (the base model's memo of a probe: ``kind`` "base"), or None."""
+        try:
+            raw = json.loads(self._path(kind, key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return raw if isinstance(raw, dict) else None
+
+    def put_entry(self, kind: str, key: str, payload: dict[str, Any]) -> None:
+        try:
+            atomic_write_text(self._path(kind, key), json.dumps(payload))
+        except OSError:
+            pass
 
 
 __all__ = ["ResultCache", "cache_key", "code_fingerprint"]

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 
 
 class Verdict(str, Enum):
@@ -296,6 +296,67 @@ class TrainingInfo(_Model):
     )
 
 
+class CheckpointInfo(_Model):
+    """Where an audited checkpoint sits in its training run (schema 1.6)."""
+
+    step: int | None = Field(description="The optimizer step it was saved at; None when no step is known.")
+    index: int = Field(description="Its place among the run's audited checkpoints, from 1.")
+    of: int = Field(description="How many checkpoints were audited together.")
+    run: str = Field(default="", description="The run directory the checkpoints came from, when one was given.")
+    corrected_over: int = Field(
+        description="Checkpoints whose metrics were corrected together: every verdict of this file is "
+        "corrected for testing all of them (Holm over their headline metrics, Benjamini-Hochberg over all)."
+    )
+
+
+class TrajectoryPoint(_Model):
+    """One headline metric at one checkpoint."""
+
+    step: int | None
+    checkpoint: str = Field(description="The checkpoint's model reference.")
+    tuned: float | None
+    base: float | None
+    delta: float | None
+    ci_low: float | None = Field(description="Lower end of the paired interval of the change.")
+    ci_high: float | None
+    p_adjusted: float | None
+    verdict: Verdict | None
+    n: int
+
+
+class TrajectoryMetric(_Model):
+    """A headline metric over training steps."""
+
+    probe: str
+    name: str
+    label: str
+    unit: str
+    higher_is_better: bool | None = None
+    points: list[TrajectoryPoint] = Field(default_factory=list)
+    first_changed: int | None = Field(
+        default=None, description="Step (or index, without steps) of the first checkpoint whose verdict is changed."
+    )
+
+
+class Trajectory(_Model):
+    """The contents of trajectory.json: every checkpoint of a run audited against one base (1.6)."""
+
+    schema_version: str = SCHEMA_VERSION
+    tunelens_version: str
+    created: str
+    base: ModelInfo
+    run: str = Field(default="", description="The run directory, when the checkpoints came from one.")
+    checkpoints: list[str] = Field(description="The checkpoints' references, in step order.")
+    steps: list[int | None]
+    folders: list[str] = Field(description="Each checkpoint's audit folder, relative to trajectory.json.")
+    alpha: float = 0.05
+    correction: str = Field(description="How the verdicts were corrected for testing many checkpoints, in words.")
+    metrics: list[TrajectoryMetric] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+    executor: str = Field(default="serial", description="serial, or ray (with the cluster's address).")
+
+
 class FactFate(_Model):
     """One fact's triage forecast next to what the audit measured on it."""
 
@@ -364,6 +425,9 @@ class AuditResults(_Model):
         description="False while the audit runs (results.json is rewritten after every probe) and in the "
         "file a killed audit leaves; True once every probe asked for has a result (1.5; files before were "
         "read as complete).",
+    )
+    checkpoint: CheckpointInfo | None = Field(
+        default=None, description="For one of several checkpoints audited together: which (1.6)."
     )
     source: Literal["audit", "lm-eval", "inspect"] = Field(
         default="audit",

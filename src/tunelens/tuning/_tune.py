@@ -92,6 +92,7 @@ def tune(
     show_progress: bool = True,
     extras: MethodOptions = MethodOptions(),
     heldout: float = 0.0,
+    save_every: int = 0,
     progress: Callable[[str], None] = lambda message: None,
 ) -> TuneResult:
     """Fine-tune ``base`` on ``data`` (training data a path, see ``read_training_data``, or
@@ -102,7 +103,12 @@ def tune(
     training seed, away from the text the forgetting probe scores with that seed.
     ``heldout`` (in [0, 1)) keeps that share of the examples out of training, drawn with the
     training seed (see ``split_heldout``); their prompts are in ``TrainingInfo.heldout``.
-    ``progress`` hears what was held out and what ``config.max_length`` cut or left out."""
+    ``progress`` hears what was held out and what ``config.max_length`` cut or left out.
+    ``save_every`` N > 0 also saves the weights every N optimizer steps as ``checkpoint-STEP``
+    in the run directory, as a Hugging Face Trainer does (``tunelens audit BASE --checkpoints
+    RUN`` audits them all); the final checkpoint is saved as always."""
+    if isinstance(save_every, bool) or not isinstance(save_every, int) or save_every < 0:
+        raise UsageError(f"--save-every is a number of steps (0: only the final checkpoint), got {save_every!r}")
     if method not in RECIPES:
         raise TunelensError(f"unknown tuning method '{method}'; available: {', '.join(RECIPES)}")
     recipe = RECIPES[method]
@@ -129,15 +135,23 @@ def tune(
     torch.manual_seed(config.seed)  # adapters are initialised randomly: same seed, same run
     model = recipe.prepare(loaded.model, chosen)
     rules, applied = _rules(model, extras, options)
+
+    def on_step(step: int, loss: float) -> None:
+        if save_every and step % save_every == 0:
+            _save(recipe, model, loaded.tokenizer, out / f"checkpoint-{step}", base)
+
     record = train(
-        model, loaded.tokenizer, conversations, config, show_progress=show_progress, rules=rules, progress=progress
+        model,
+        loaded.tokenizer,
+        conversations,
+        config,
+        show_progress=show_progress,
+        rules=rules,
+        progress=progress,
+        on_step=on_step if save_every else None,
     )
     target = out / recipe.checkpoint_name
-    tmp = out / f".{recipe.checkpoint_name}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    recipe.save(model, loaded.tokenizer, tmp, base)
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
+    _save(recipe, model, loaded.tokenizer, target, base)
     info = TrainingInfo(
         method=method,
         data=str(data) if isinstance(data, (str, Path)) else f"{len(given)} conversations",
@@ -164,6 +178,15 @@ def tune(
     )
     atomic_write_text(out / "training.json", info.model_dump_json(indent=1))
     return TuneResult(checkpoint=target, training=info, recipe_options=chosen)
+
+
+def _save(recipe: Recipe, model: Any, tokenizer: Any, target: Path, base: str) -> None:
+    """Save the weights to ``target`` through a temporary folder, renamed into place once whole."""
+    tmp = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    recipe.save(model, tokenizer, tmp, base)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
 
 
 def _check_heldout(share: float) -> None:

@@ -66,19 +66,32 @@ class CheckpointSource:
 
 
 class ModuleSource:
-    """The parameters of a loaded model, by canonical name (tied weights once), without copies."""
+    """The parameters of a loaded model, by canonical name (tied weights once), without copies.
 
-    owned = False  # get() hands out the model's own parameters
+    A model that lists its weights as getters (``named_weight_getters()``: a view of a base
+    shared with a LoRA adapter, ``tunelens.models.SharedView``) is read through them, one
+    tensor per ``get``: the tuned view's merged weights are formed on request, never all
+    held at once."""
+
+    owned = False  # get() hands out the model's own parameters (or a view's fresh merge, never written to)
 
     def __init__(self, model: Any) -> None:
         self.params: dict[str, Any] = {}
+        self.getters: dict[str, Any] = {}
+        lazy = getattr(model, "named_weight_getters", None)
+        if callable(lazy):
+            for key, getter in lazy():
+                self.getters.setdefault(canonical_name(key), getter)
+            return
         for key, param in model.named_parameters():
             self.params.setdefault(canonical_name(key), param)
 
     def names(self) -> list[str]:
-        return list(self.params)
+        return list(self.getters or self.params)
 
     def get(self, name: str) -> Any:
+        if self.getters:
+            return self.getters[name]().detach()
         return self.params[name].detach()
 
 
