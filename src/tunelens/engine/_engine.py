@@ -87,6 +87,26 @@ def _chunks(need: Sequence[int], overhead: int) -> list[tuple[int, int]]:
     return chunks[::-1]
 
 
+def _contiguous_unembedding(model: Any) -> None:
+    """Make the unembedding's input contiguous, once per model.
+
+    ``logits_to_keep=1`` hands the output layer ``hidden[:, -1:, :]``, a strided view; for more
+    than one row torch multiplies such a view by the (vocabulary x hidden) weight as a batched
+    matmul with the weight expanded per row, about 4x slower on a CPU than one plain matmul of
+    the copied rows (0.24 s against 0.05 s for 32 rows of the embedded model). Every context
+    pass and every generation batch's prompt pass takes that path. The copy changes nothing
+    but the summation order (float tolerance)."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if head is None or getattr(head, "_tunelens_contiguous", False):
+        return
+
+    def contiguous(_module: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (args[0].contiguous(), *args[1:]) if args and hasattr(args[0], "contiguous") else args
+
+    head.register_forward_pre_hook(contiguous)
+    head._tunelens_contiguous = True
+
+
 class Engine:
     """Batched scoring and generation over one loaded model."""
 
@@ -116,6 +136,7 @@ class Engine:
         self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
+        _contiguous_unembedding(self.model)
         self.limits = batch_limits(loaded)  # what the limits left None come from, and why
         self.batch_tokens = batch_tokens if batch_tokens is not None else self.limits.batch_tokens
         self.max_batch = max_batch if max_batch is not None else self.limits.max_batch
