@@ -27,7 +27,6 @@ from tunelens.data import TaskSpec
 from tunelens.engine import Engine, Memo, MemoEngine
 from tunelens.errors import TunelensError, UsageError
 from tunelens.models import (
-    CHANNEL_KINDS,
     LoadedModel,
     LoadOptions,
     check_same_tokenizer,
@@ -227,6 +226,8 @@ def audit(
                     "seconds": round(time.perf_counter() - t0, 2),
                 }
                 store.put_probe(key, result, meta)
+        if not skip and (weights_note := _weights_note(spec, (base_model, tuned_model))):
+            result.notes.append(weights_note)
         if derived is not None and spec.name in DERIVED_NOTES and not skip:
             result.notes.extend(derived.notes_for(spec.name))
         undeclared = declare_all(result.metrics, spec.metrics, margins)
@@ -311,15 +312,50 @@ def _suite_fingerprint(path: Path) -> str:
 
 def _not_applicable(spec: ProbeSpec, models: Sequence[LoadedModel]) -> str:
     """Why ``spec`` cannot run on this pair ('' when it can): a probe that reads weights or
-    attention has nothing to read in a channel, which changes no weight."""
-    channels = [m for m in models if m.kind in CHANNEL_KINDS]
-    if not spec.needs_weights or not channels:
+    attention has nothing to read in a channel that changes no weight. A retrieval channel
+    over weights of its own (``tune --method split``) is read through those weights."""
+    if not spec.needs_weights:
+        return ""
+    base, tuned = models
+    channels = [
+        m
+        for m in models
+        if m.kind == "proxy" or (m.kind == "retrieval" and _same_weights(m, tuned if m is base else base))
+    ]
+    if not channels:
         return ""
     which = channels[0]
     return (
         f"does not apply: {which.ref} is a {which.kind} channel, which changes no weight, and this probe "
         f"reads {spec.needs_weights}; audit a weight fine-tune to see where a change sits"
     )
+
+
+def _weights_note(spec: ProbeSpec, models: Sequence[LoadedModel]) -> str:
+    """For a weight probe on a retrieval channel with weights of its own: what was read."""
+    inner = [m for m in models if m.kind == "retrieval"]
+    if not spec.needs_weights or not inner:
+        return ""
+    return (
+        f"{inner[0].ref} is a retrieval channel over weights of its own: this probe read the {spec.needs_weights} "
+        f"of {inner[0].extra.get('model', 'its model')}, the checkpoint under the channel."
+    )
+
+
+def _same_weights(a: LoadedModel, b: LoadedModel) -> bool:
+    """Whether two loaded models hold the same parameters (names, shapes and values)."""
+    import torch
+
+    if a.model is b.model:
+        return True
+    pa, pb = dict(a.model.named_parameters()), dict(b.model.named_parameters())
+    if pa.keys() != pb.keys():
+        return False
+    with torch.no_grad():
+        return all(
+            pa[k] is pb[k] or (pa[k].shape == pb[k].shape and bool(torch.equal(pa[k], pb[k].to(pa[k].device))))
+            for k in pa
+        )
 
 
 def _budget_counts(spec: ProbeSpec, result: ProbeResult) -> None:

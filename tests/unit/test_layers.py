@@ -71,6 +71,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("pairing", "summary"),  # paired results carry the audit's summary sentences
         ("comparing", "demo"),  # a comparison reuses the demo's configuration and budgets
         ("_checkpoints", "_ray"),  # --ray hands the checkpoints' audits to Ray
+        ("tuning", "triaging"),  # tune --method split reads the data's facts through triage
         ("__main__", "cli"),  # ``python -m tunelens``
     }
 )

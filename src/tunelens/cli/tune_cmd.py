@@ -1,6 +1,7 @@
 """``tunelens tune BASE DATA.jsonl``: fine-tune, save the checkpoint, then audit it against the base.
 
 tunelens tune embedded:smollm2-135m-instruct data.jsonl --method svf --ignore-k 8 --mix-general 0.2
+tunelens tune embedded:smollm2-135m-instruct data.jsonl --method split   # train the patterns, retrieve the facts
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from pathlib import Path
 from tunelens.cli._common import add_load_options, err, load_options, say
 from tunelens.errors import UsageError
 from tunelens.probes import BUDGETS
-from tunelens.tuning import RECIPES, MethodOptions, TrainConfig
+from tunelens.tuning import RECIPES, SPLIT, SPLIT_MODES, MethodOptions, SplitOptions, TrainConfig, split_recipe
+from tunelens.tuning._split import DEFAULT_SPLIT_MODE, DEFAULT_VARIANTS, PREFER
+
+METHODS = [*RECIPES, SPLIT, *(f"{SPLIT}:{name}" for name in RECIPES)]
 
 # Command-line flag of each recipe option (the recipe that owns it is in RECIPES).
 RECIPE_FLAGS = {"rank": "--lora-rank", "attention": "--svf-attention", "max_mult": "--svf-max-mult"}
@@ -25,7 +29,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="training data: JSONL, JSON, parquet, arrow or a dataset folder; chat, prompt/completion, text, "
         "ShareGPT or Alpaca records (see README)",
     )
-    p.add_argument("--method", choices=list(RECIPES), default="lora", help="what trains (default: lora)")
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="lora",
+        help="what trains (default: lora); split[:lora|full|svf]: the data's facts go to a fact sheet that "
+        "retrieval serves, the weights learn the patterns (see --split-mode)",
+    )
     p.add_argument("--out", default="tunelens-tune", help="run directory (default: tunelens-tune)")
     p.add_argument("--epochs", type=float, default=TrainConfig.epochs)
     lrs = ", ".join(f"{r.learning_rate:g} {name}" for name, r in RECIPES.items())
@@ -53,6 +63,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--isolate-from", metavar="RUN", help="freeze the most-changed weights of an earlier run (full)")
     g.add_argument("--isolate-top", type=float, metavar="P", help="freeze its top P%% (default: 1)")
     g.add_argument("--mix-general", type=float, default=0.0, metavar="R", help="share R of general text in the data")
+    s = p.add_argument_group("--method split")
+    s.add_argument(
+        "--split-mode",
+        choices=SPLIT_MODES,
+        default=DEFAULT_SPLIT_MODE,
+        help="copy: each example's facts in its prompt as retrieval puts them, with copies of other values, so the "
+        "weights learn to copy from the prompt; strip: fact sentences removed from the replies "
+        f"(default: {DEFAULT_SPLIT_MODE})",
+    )
+    s.add_argument(
+        "--split-variants",
+        type=int,
+        default=DEFAULT_VARIANTS,
+        metavar="N",
+        help=f"copy mode: copies of each fact-stating example with other values (default: {DEFAULT_VARIANTS})",
+    )
+    s.add_argument(
+        "--prefer",
+        choices=PREFER,
+        help="a fact the data states with two values: keep the value of the last line (or the first)",
+    )
+    s.add_argument("--facts", metavar="SHEET", help="a fact sheet of your own (one fact a line) instead of triage's")
     p.add_argument(
         "--save-every",
         type=int,
@@ -73,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
     from tunelens.cli.audit_cmd import _read_task
 
     task = _read_task(args.task) if args.task else None
-    recipe = RECIPES[args.method]
+    under = split_recipe(args.method)
+    if under is None and (args.prefer or args.facts):
+        raise UsageError(f"--prefer and --facts apply to --method split, not {args.method}")
+    recipe = RECIPES[under or args.method]
     lr = args.lr if args.lr is not None else recipe.learning_rate
     config = TrainConfig(
         epochs=args.epochs, learning_rate=lr, batch_size=args.batch_size, max_length=args.max_length, seed=args.seed
@@ -95,14 +130,17 @@ def run(args: argparse.Namespace) -> int:
         ),
         heldout=args.heldout,
         save_every=args.save_every,
+        split=SplitOptions(mode=args.split_mode, prefer=args.prefer, facts=args.facts, variants=args.split_variants),
         progress=err,
     )
     say(f"checkpoint: {result.checkpoint}")
+    if result.reference:
+        say(f"model reference (the checkpoint with its fact sheet retrieved): {result.reference}")
     if args.no_audit:
         return 0
     results = audit(
         args.base,
-        str(result.checkpoint),
+        result.ref,
         out_dir=Path(args.out) / "audit",
         task=task,
         data=None if task else args.data,
@@ -123,8 +161,9 @@ def _recipe_flags(args: argparse.Namespace) -> dict:
     """The recipe options given on the command line; a flag for another method is an error."""
     given = {key: getattr(args, flag[2:].replace("-", "_")) for key, flag in RECIPE_FLAGS.items()}
     given = {key: value for key, value in given.items() if value is not None}
+    method = split_recipe(args.method) or args.method
     for key in given:
-        if key not in RECIPES[args.method].options:
+        if key not in RECIPES[method].options:
             owner = next(name for name, r in RECIPES.items() if key in r.options)
             raise UsageError(f"{RECIPE_FLAGS[key]} applies to --method {owner}, not {args.method}")
     if "rank" in given:

@@ -1,10 +1,12 @@
 """The methods a comparison can run, and the settings each trains with.
 
-A method is a recipe name (``lora``, ``full``, ``svf``) or ``retrieval`` (the facts of the
-training data in the prompt, no weight changed), optionally followed by options that
-compose with a recipe: ``+ignore-k`` (``+ignore-k=8``: drop the top K% of each step's
-updates) and ``+mix`` (``+mix=0.25``: that share of general text in the data). For example
-``lora,full+ignore-k,svf,retrieval``.
+A method is a recipe name (``lora``, ``full``, ``svf``), ``retrieval`` (the facts of the
+training data in the prompt, no weight changed) or ``split`` (``split:lora``, ``split:full``,
+``split:svf``: the patterns trained, the facts retrieved; ``tune --method split``),
+optionally followed by options that compose with a recipe: ``+ignore-k`` (``+ignore-k=8``:
+drop the top K% of each step's updates) and ``+mix`` (``+mix=0.25``: that share of general
+text in the data); a split also takes ``+strip`` or ``+copy`` (its mode). For example
+``lora,full+ignore-k,svf,retrieval,split``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tunelens.errors import TunelensError
-from tunelens.tuning import RECIPES, MethodOptions
+from tunelens.tuning import RECIPES, SPLIT, SPLIT_MODES, MethodOptions, split_recipe
+from tunelens.tuning._split import DEFAULT_SPLIT_MODE
 
 RETRIEVAL = "retrieval"
-DEFAULT_METHODS = ("lora", "full", "svf", RETRIEVAL)
+DEFAULT_METHODS = ("lora", "full", "svf", RETRIEVAL, SPLIT)
 
 COMPARE_LEARNING_RATES = {"lora": 2e-3, "full": 1e-4, "svf": 5e-2}
 """Learning rates for one epoch of batches of 8 on the demo's data (the recipes' own
@@ -31,27 +34,42 @@ class MethodSpec:
     """One parsed method of a comparison."""
 
     text: str
-    recipe: str | None  # None for retrieval
+    recipe: str | None  # None for retrieval; the weight method under a split
     extras: MethodOptions
+    split_mode: str | None = None  # copy or strip for a split, else None
 
     @property
     def slug(self) -> str:
         """A folder name for the method's run and audit."""
-        return self.text.replace("+", "_").replace("=", "")
+        return self.text.replace("+", "_").replace("=", "").replace(":", "-")
 
     @property
     def changes_weights(self) -> bool:
         return self.recipe is not None
 
+    @property
+    def tune_method(self) -> str:
+        """The ``tune`` method that trains it: the recipe, or ``split:RECIPE``."""
+        assert self.recipe is not None
+        return f"{SPLIT}:{self.recipe}" if self.split_mode else self.recipe
+
 
 def parse_method(text: str) -> MethodSpec:
     """Parse one method, or raise TunelensError naming what is accepted."""
     name, *options = [part.strip() for part in text.strip().split("+")]
-    known = ", ".join([*RECIPES, RETRIEVAL])
+    known = ", ".join([*RECIPES, RETRIEVAL, SPLIT, *(f"{SPLIT}:{r}" for r in RECIPES)])
     if name == RETRIEVAL:
         if options:
             raise TunelensError(f"method '{text}': retrieval trains nothing, so it takes no +options")
         return MethodSpec(text.strip(), None, MethodOptions())
+    split_mode = None
+    if (under := split_recipe(name)) is not None:
+        modes = [o for o in options if o in SPLIT_MODES]
+        if len(modes) > 1:
+            raise TunelensError(f"method '{text}': choose one split mode of {', '.join(SPLIT_MODES)}")
+        split_mode = modes[0] if modes else DEFAULT_SPLIT_MODE
+        options = [o for o in options if o not in SPLIT_MODES]
+        name = under
     if name not in RECIPES:
         raise TunelensError(f"unknown method '{name}' in '{text}'; choose from {known}")
     values: dict[str, float] = {}
@@ -65,7 +83,7 @@ def parse_method(text: str) -> MethodSpec:
             raise TunelensError(f"'+{option}' in '{text}' needs a number after '='") from None
     extras = MethodOptions(ignore_k=values.get("ignore-k", 0.0), mix_general=values.get("mix", 0.0))
     extras.check(RECIPES[name], "")
-    return MethodSpec(text.strip(), name, extras)
+    return MethodSpec(text.strip(), name, extras, split_mode)
 
 
 def parse_methods(text: str) -> list[MethodSpec]:

@@ -40,7 +40,8 @@ from tunelens.models import LoadedModel, LoadOptions, load_model, parse_ref
 from tunelens.outdir import atomic_write_text, prepare_out_dir
 from tunelens.probes import PROBES
 from tunelens.results import AuditResults, Metric, TrainingInfo
-from tunelens.tuning import RECIPES, TrainConfig, read_training_info, tune
+from tunelens.tuning import RECIPES, SplitOptions, TrainConfig, read_training_info, tune
+from tunelens.tuning._split import DEFAULT_SPLIT_MODE, split_reference
 
 COMPARE_PROBES = ("facts_vs_patterns", "forgetting", "context", "locality")
 
@@ -222,21 +223,29 @@ def _train(
         "data_sha256": _sha256(data),
         "config": dataclasses.asdict(config),
         "extras": dataclasses.asdict(spec.extras),
+        "split_mode": spec.split_mode,
     }
     marker = run_dir / "compare-settings.json"
     info = read_training_info(run_dir) if run_dir.is_dir() else None
     if may_reuse and info is not None and marker.is_file() and json.loads(marker.read_text()) == settings:
         if Path(info.checkpoint).exists():
             plan.progress(f"[{spec.text}] reusing {info.checkpoint}")
-            return info.checkpoint, info, True
+            return _served(info.checkpoint, info), info, True
     plan.progress(f"[{spec.text}] training on {data.name} ({config.epochs:g} epoch, lr {config.learning_rate:g}) …")
     marker.unlink(missing_ok=True)
     run = tune(
-        base, data, out_dir=run_dir, method=spec.recipe, config=config, options=plan.options,
-        show_progress=False, extras=spec.extras, progress=plan.progress,
+        base, data, out_dir=run_dir, method=spec.tune_method, config=config, options=plan.options,
+        show_progress=False, extras=spec.extras, split=SplitOptions(mode=spec.split_mode or DEFAULT_SPLIT_MODE),
+        progress=plan.progress,
     )  # fmt: skip
     atomic_write_text(marker, json.dumps(settings, indent=1))
-    return str(run.checkpoint.resolve()), run.training, False
+    return _served(str(run.checkpoint.resolve()), run.training), run.training, False
+
+
+def _served(checkpoint: str, info: TrainingInfo) -> str:
+    """The reference a run is audited and served as: a split run's checkpoint with its sheet."""
+    facts = info.method_options.get("facts_file")
+    return split_reference(Path(checkpoint), Path(facts).resolve()) if facts else checkpoint
 
 
 def _run_method(plan: _Plan, spec: MethodSpec, base_model: LoadedModel) -> tuple[MethodRow, list[Metric]]:
@@ -304,10 +313,23 @@ def _update(plan: _Plan, spec: MethodSpec, first_ref: str, first_reused: bool) -
         atomic_write_text(edited, "\n".join(edit_fact_sheet(lines, plan.changes)) + "\n")
         plan.progress(f"[{spec.text}] update: the fact sheet edited ({len(plan.changes)} values)")
         return f"retrieval:{plan.base}@{edited}"
+    if spec.split_mode:  # the facts live in the run's sheet: edit it, train nothing
+        checkpoint, facts = _split_parts(first_ref)
+        edited = plan.out / "runs" / spec.slug / "facts-updated.txt"
+        lines = facts.read_text(encoding="utf-8").splitlines()
+        atomic_write_text(edited, "\n".join(edit_fact_sheet(lines, plan.changes)) + "\n")
+        plan.progress(f"[{spec.text}] update: its fact sheet edited ({len(plan.changes)} values), no retraining")
+        return split_reference(checkpoint, edited)
     assert plan.update_data is not None
     run_dir = plan.out / "runs" / f"{spec.slug}-update"
     ref, _, _ = _train(plan, spec, first_ref, plan.update_data, run_dir, may_reuse=first_reused)
     return ref
+
+
+def _split_parts(ref: str) -> tuple[Path, Path]:
+    """(checkpoint, facts file) of a split run's reference."""
+    parsed = parse_ref(ref)
+    return Path(parsed.parts[0]), Path(parsed.parts[1])
 
 
 def _cells(results: AuditResults, spec: MethodSpec, probes: Sequence[str]) -> dict[str, Cell]:

@@ -81,7 +81,12 @@ class FactRetriever:
 
     def __call__(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
         users = [m["content"] for m in messages if m["role"] == "user"]
-        found = self.retrieve(users[-1]) if users else []
+        return self.place(messages, self.retrieve(users[-1]) if users else [])
+
+    @staticmethod
+    def place(messages: list[dict[str, str]], found: list[str]) -> list[dict[str, str]]:
+        """The chat with ``found`` facts in its system message, as the channel puts them
+        (``tune --method split`` builds its training prompts with this too)."""
         if not found:
             return messages  # nothing relevant: the prompt stays the model's own
         block = FACTS_HEADER + "\n" + "\n".join(f"- {fact}" for fact in found)

@@ -36,6 +36,15 @@ from tunelens.results import TrainingInfo
 from tunelens.tuning._mix import mix_general, n_general_for
 from tunelens.tuning._recipes import RECIPES, Recipe
 from tunelens.tuning._sft import TrainConfig, UpdateRule, reply_index, train
+from tunelens.tuning._split import (
+    SPLIT,
+    SplitOptions,
+    SplitPlan,
+    plan_split,
+    split_recipe,
+    split_reference,
+    write_split,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,12 @@ class TuneResult:
     checkpoint: Path
     training: TrainingInfo
     recipe_options: dict = field(default_factory=dict)
+    reference: str = ""  # set when the run is served through a channel (``split``: retrieval:CHECKPOINT@FACTS)
+
+    @property
+    def ref(self) -> str:
+        """The model reference that loads, audits and serves the run."""
+        return self.reference or str(self.checkpoint)
 
 
 def tune(
@@ -93,6 +108,7 @@ def tune(
     extras: MethodOptions = MethodOptions(),
     heldout: float = 0.0,
     save_every: int = 0,
+    split: SplitOptions = SplitOptions(),
     progress: Callable[[str], None] = lambda message: None,
 ) -> TuneResult:
     """Fine-tune ``base`` on ``data`` (training data a path, see ``read_training_data``, or
@@ -106,12 +122,19 @@ def tune(
     ``progress`` hears what was held out and what ``config.max_length`` cut or left out.
     ``save_every`` N > 0 also saves the weights every N optimizer steps as ``checkpoint-STEP``
     in the run directory, as a Hugging Face Trainer does (``tunelens audit BASE --checkpoints
-    RUN`` audits them all); the final checkpoint is saved as always."""
+    RUN`` audits them all); the final checkpoint is saved as always.
+
+    ``method="split"`` (or ``split:lora``, ``split:full``, ``split:svf``) trains the patterns
+    and retrieves the facts (``_split``, settings in ``split``): the data's point facts go to
+    ``OUT/facts.txt``, the weights train on ``OUT/train.jsonl``, and ``TuneResult.ref`` is
+    ``retrieval:CHECKPOINT@OUT/facts.txt``."""
     if isinstance(save_every, bool) or not isinstance(save_every, int) or save_every < 0:
         raise UsageError(f"--save-every is a number of steps (0: only the final checkpoint), got {save_every!r}")
-    if method not in RECIPES:
-        raise TunelensError(f"unknown tuning method '{method}'; available: {', '.join(RECIPES)}")
-    recipe = RECIPES[method]
+    under = split_recipe(method)
+    if (under or method) not in RECIPES:
+        known = ", ".join([*RECIPES, SPLIT, *(f"{SPLIT}:{name}" for name in RECIPES)])
+        raise TunelensError(f"unknown tuning method '{method}'; available: {known}")
+    recipe = RECIPES[under or method]
     if (kind := parse_ref(base).kind) in CHANNEL_KINDS:
         raise TunelensError(f"cannot tune '{base}': a {kind} channel has no weights of its own; tune its model instead")
     chosen = _recipe_options(recipe, recipe_options or {})
@@ -123,9 +146,19 @@ def tune(
         given = [to_chat({"messages": list(c)}, f"conversation {i}") for i, c in enumerate(data, start=1)]
     if not given:
         raise TunelensError(f"no training examples in {data}")
-    conversations, held = split_heldout(given, heldout, config.seed)
+    held_out = heldout_indices(len(given), heldout, config.seed)
+    conversations = [list(c) for i, c in enumerate(given) if i not in held_out]
+    held = [list(c) for i, c in enumerate(given) if i in held_out]
     if heldout > 0:
         progress(_heldout_note(len(given), len(held), heldout, config.seed))
+    plan = None
+    if under is not None:
+        records = data if isinstance(data, (str, Path)) else [{"messages": list(c)} for c in given]
+        plan = plan_split(records, **split.plan_kwargs(config.seed))
+        if len(plan.conversations) != len(given):
+            raise TunelensError(f"split read {len(plan.conversations)} examples from {data}, training {len(given)}")
+        conversations = [conv for i, copies in enumerate(plan.conversations) if i not in held_out for conv in copies]
+        progress(_split_note(plan))
     n_task = len(conversations)
     conversations = mix_general(conversations, extras.mix_general, config.seed)
     out = prepare_out_dir(out_dir)
@@ -152,8 +185,21 @@ def tune(
     )
     target = out / recipe.checkpoint_name
     _save(recipe, model, loaded.tokenizer, target, base)
+    reference, split_options = "", {}
+    if plan is not None:
+        facts_file, train_file = write_split(plan, out, held_out)
+        reference = split_reference(target, facts_file)
+        split_options = {
+            "split_mode": plan.mode,
+            "split_variants": split.variants if plan.mode == "copy" else 0,
+            "split_prefer": split.prefer,
+            "n_facts_in_sheet": len(plan.facts),
+            "facts_file": str(facts_file),
+            "training_file": str(train_file),
+            "reference": reference,
+        }
     info = TrainingInfo(
-        method=method,
+        method=f"{SPLIT}:{under}" if under else method,
         data=str(data) if isinstance(data, (str, Path)) else f"{len(given)} conversations",
         n_examples=record.n_examples,
         epochs=config.epochs,
@@ -170,6 +216,7 @@ def tune(
             "isolate_top": extras.isolate_percent if extras.isolate_from else None,
             "n_general_examples": len(conversations) - n_task,
             **applied,
+            **split_options,
         },
         max_length=config.max_length,
         n_truncated=record.n_truncated,
@@ -177,7 +224,7 @@ def tune(
         heldout=[prompt for prompt in map(last_prompt, held) if prompt],
     )
     atomic_write_text(out / "training.json", info.model_dump_json(indent=1))
-    return TuneResult(checkpoint=target, training=info, recipe_options=chosen)
+    return TuneResult(checkpoint=target, training=info, recipe_options=chosen, reference=reference)
 
 
 def _save(recipe: Recipe, model: Any, tokenizer: Any, target: Path, base: str) -> None:
@@ -203,13 +250,17 @@ def n_heldout_for(n: int, share: float) -> int:
     return min(n - 1, max(1, round(share * n)))
 
 
+def heldout_indices(n: int, share: float, seed: int) -> set[int]:
+    """Which of ``n`` examples ``share`` holds out with ``seed``: depends on nothing else."""
+    return set(random.Random(f"heldout-{seed}").sample(range(n), n_heldout_for(n, share)))
+
+
 def split_heldout(
     conversations: Sequence[Sequence[dict]], share: float, seed: int
 ) -> tuple[list[list[dict]], list[list[dict]]]:
     """(examples to train on, held-out examples), each in the order given; which examples are
     held out depends only on their number, ``share`` and ``seed``."""
-    n_held = n_heldout_for(len(conversations), share)
-    held = set(random.Random(f"heldout-{seed}").sample(range(len(conversations)), n_held))
+    held = heldout_indices(len(conversations), share, seed)
     kept = [list(c) for i, c in enumerate(conversations) if i not in held]
     return kept, [list(c) for i, c in enumerate(conversations) if i in held]
 
@@ -219,6 +270,23 @@ def last_prompt(conversation: Sequence[dict]) -> str:
     before = conversation[: reply_index(conversation)]
     users = [str(m["content"]) for m in before if m["role"] == "user"]
     return users[-1] if users else ""
+
+
+def _split_note(plan: SplitPlan) -> str:
+    counts = plan.counts
+    text = (
+        f"split: {len(plan.facts)} facts to the fact sheet; the weights train on {counts['n_training_copies']} "
+        f"examples ({plan.mode}"
+    )
+    if plan.mode == "copy":
+        text += (
+            f": each example's facts in its prompt as retrieval puts them, {counts['n_variant_copies']} copies with "
+            f"other values; BM25 alone finds an example's own facts for {counts['n_bm25_found_own_facts']} of "
+            f"{counts['n_examples_with_facts']})"
+        )
+    else:
+        text += f": {counts['n_sentences_removed']} fact sentences removed from the replies)"
+    return text + "".join(f"; {r}" for r in plan.resolved)
 
 
 def _heldout_note(n: int, n_held: int, share: float, seed: int) -> str:
