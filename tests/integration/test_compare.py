@@ -42,7 +42,7 @@ def compared(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, inp
         str(tiny_model_dir),
         inputs["data"],
         task=inputs["task"],
-        methods="lora,svf,retrieval",
+        methods="lora,svf,retrieval,split",
         out_dir=out,
         update_data=inputs["update"],
         update_task=inputs["update_task"],
@@ -58,7 +58,7 @@ def compared(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, inp
 
 def test_every_method_is_trained_audited_and_updated(compared, inputs: dict) -> None:
     out, results = compared
-    assert [row.method for row in results.methods] == ["lora", "svf", "retrieval"]
+    assert [row.method for row in results.methods] == ["lora", "svf", "retrieval", "split"]
     changes = changed_facts(inputs["task"], inputs["update_task"])
     assert results.changed_facts == [f"{c.id}: {c.old} → {c.new}" for c in changes]
     for row in results.methods[:2]:
@@ -85,6 +85,22 @@ def test_every_method_is_trained_audited_and_updated(compared, inputs: dict) -> 
     for change in changes:
         assert change.old in sheet and change.old not in edited and change.new in edited
     assert retrieval.ref.startswith("retrieval:") and retrieval.stale[2].ref.endswith("facts-updated.txt")
+    split = results.methods[3]
+    assert split.error == "" and split.changes_weights and split.trainable_params > 0
+    checkpoint, sheet = split.ref.removeprefix("retrieval:").split("@")
+    assert checkpoint == str((out / "runs" / "split" / "adapter").resolve()) and Path(sheet).name == "facts.txt"
+    assert split.cells["locality.weight_relative_change"].value > 0  # the weights under the channel
+    # the update is an edit of its own sheet: no second run
+    assert split.stale[2].ref.endswith("runs/split/facts-updated.txt") and not (out / "runs" / "split-update").exists()
+    edited = (out / "runs" / "split" / "facts-updated.txt").read_text()
+    assert all(c.new in edited and c.old not in edited for c in changes)
+    assert results.reference == "lora" and all(c.versus is None for c in results.methods[0].cells.values())
+    assert all(
+        c.versus is not None and c.versus.reference == "lora"
+        for r in results.methods[1:]
+        for c in r.cells.values()
+        if c.value is not None
+    )
     saved = load_comparison(out / "compare.json")
     assert saved == results
     page = (out / "compare.html").read_text()

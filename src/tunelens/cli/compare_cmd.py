@@ -26,8 +26,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--methods",
         default=",".join(DEFAULT_METHODS),
-        help="comma-separated: lora, full, svf, retrieval, each optionally +ignore-k[=K] or +mix[=R] "
-        f"(default: {','.join(DEFAULT_METHODS)})",
+        help="comma-separated: lora, full, svf, retrieval, split[:lora|full|svf][+strip], each weight method "
+        f"optionally +ignore-k[=K] or +mix[=R] (default: {','.join(DEFAULT_METHODS)})",
+    )
+    p.add_argument(
+        "--reference",
+        metavar="METHOD",
+        help="the method every other is tested against on the same items, corrected (default: the first method)",
     )
     p.add_argument("--update", metavar="DATA", help="update data: a second fine-tune on it follows the first")
     p.add_argument("--update-task", metavar="TASK", help="task spec of the update: the changed facts' new answers")
@@ -84,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=batch,
         learning_rates=_learning_rates(args.lr),
         quick=args.quick,
+        reference=args.reference,
         options=load_options(args),
         progress=err,
     )
@@ -97,8 +103,20 @@ def _line(row) -> str:  # row: MethodRow
     parts = [row.method]
     for metric, cell in row.cells.items():
         if cell.delta is not None:
-            parts.append(f"{metric.split('.')[1]} {cell.delta:+.3g}")
+            parts.append(f"{metric.split('.')[1]} {cell.delta:+.3g}{_versus_words(cell.versus)}")
     update = next((s for s in row.stale if s.stage == "update"), None)
     if update is not None and update.share_new is not None:
         parts.append(f"update P(new) share {update.share_new:.0%}")
     return "  ".join(parts)
+
+
+_VERSUS = {"better": "better than", "worse": "worse than", "differs": "differs from"}
+
+
+def _versus_words(versus) -> str:  # versus: Versus | None
+    """' (better than lora)' and the like; '' without a paired verdict."""
+    if versus is None or versus.verdict == "not_paired":
+        return ""
+    if versus.verdict == "no_difference_shown":
+        return f" (no difference from {versus.reference} shown)"
+    return f" ({_VERSUS[versus.verdict]} {versus.reference})"

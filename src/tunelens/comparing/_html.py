@@ -18,7 +18,7 @@ from tunelens.comparing._schema import Cell, Column, ComparisonResults, MethodRo
 from tunelens.outdir import atomic_write_text
 from tunelens.report import html_document, table
 from tunelens.report._axes import linear_axis
-from tunelens.report._format import DASH, fmt_ci, fmt_date, fmt_delta, fmt_seconds, fmt_value
+from tunelens.report._format import DASH, fmt_ci, fmt_date, fmt_delta, fmt_p, fmt_seconds, fmt_value
 from tunelens.report._svg import HEIGHT, WIDTH, _frame, _svg, colour
 from tunelens.results import Plot
 
@@ -27,6 +27,7 @@ table.compare td{vertical-align:top}table.compare td.m{font-weight:600;white-spa
 table.compare .v{display:block;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.compare .d{display:block;font-size:12.5px;white-space:nowrap}
 table.compare .d.better{color:var(--better)}table.compare .d.worse{color:var(--worse)}
+table.compare .vs{margin-top:4px}
 table.compare .ci{display:block;font-size:11.5px;color:var(--muted);white-space:nowrap}
 table.compare th.gain{border-bottom:3px solid var(--better)}table.compare th.cost{border-bottom:3px solid var(--worse)}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:14px}
@@ -61,8 +62,29 @@ def _cell(cell: Cell | None, column: Column) -> str:
     return (
         f'<td><span class="v">{escape(fmt_value(cell.value, column.unit))}</span>'
         f'<span class="d {tone}">{escape(fmt_delta(cell.delta, column.unit))}</span>'
-        f'<span class="ci">{escape(ci)} · n={cell.n}</span></td>'
+        f'<span class="ci">{escape(ci)} · n={cell.n}</span>{_versus(cell, column)}</td>'
     )
+
+
+_VERDICT_WORDS = {"better": "better than", "worse": "worse than", "differs": "differs from"}
+
+
+def _versus(cell: Cell, column: Column) -> str:
+    """The cell's line against the reference method: a corrected verdict, or why there is none."""
+    v = cell.versus
+    if v is None:
+        return ""
+    if v.verdict == "not_paired":
+        return f'<span class="ci vs" title="{escape(v.reason)}">vs {escape(v.reference)}: not paired</span>'
+    delta = fmt_delta(v.delta, column.unit)
+    p = f"p={fmt_p(v.p_adjusted)} Holm"
+    if v.verdict in _VERDICT_WORDS:
+        tone = {"better": "better", "worse": "worse"}.get(v.verdict, "")
+        return (
+            f'<span class="d vs {tone}">{_VERDICT_WORDS[v.verdict]} {escape(v.reference)}: {escape(delta)}</span>'
+            f'<span class="ci">{escape(fmt_ci(v.ci_low, v.ci_high, column.unit))} · {escape(p)}</span>'
+        )
+    return f'<span class="ci vs">vs {escape(v.reference)}: {escape(delta)}, no difference shown ({escape(p)})</span>'
 
 
 def _stale_cell(row: MethodRow) -> str:
@@ -193,6 +215,10 @@ def _how_to_read() -> str:
         "contradicts its memory, and how much and where the weights moved.</li>"
         "<li>In the plots, up is more gain and left is less forgetting: the best trade sits top-left; whiskers are "
         "the intervals. A method whose whiskers cross zero has not shown that effect.</li>"
+        "<li>A line <i>better than / worse than REF</i> is a paired test of the method against the reference "
+        "method on the same items (exact McNemar for right/wrong items, sign-flip or paired t for scores), "
+        "Holm-corrected over every such test in the table; <i>no difference shown</i> means the test did not "
+        "reach 0.05 after correction, and <i>not paired</i> that the two audits kept different items.</li>"
         "<li>Retrieval changes no weight: it places the data's facts in the prompt, so it has no locality and its "
         "general-text loss is the base's by construction; its costs show in chat (longer prompts, distraction).</li>"
         "</ul>"

@@ -33,6 +33,7 @@ from tunelens.comparing._html import write_comparison_html
 from tunelens.comparing._methods import COMPARE_LEARNING_RATES, DEFAULT_METHODS, MethodSpec, parse_methods
 from tunelens.comparing._schema import Cell, Column, ComparisonResults, MethodRow
 from tunelens.comparing._stale import edit_fact_sheet, measure_stale
+from tunelens.comparing._versus import versus_reference
 from tunelens.data import FactChange, TaskSpec, changed_facts, read_training_data
 from tunelens.engine import Engine
 from tunelens.errors import TunelensError
@@ -44,6 +45,7 @@ from tunelens.tuning import RECIPES, SplitOptions, TrainConfig, read_training_in
 from tunelens.tuning._split import DEFAULT_SPLIT_MODE, split_reference
 
 COMPARE_PROBES = ("facts_vs_patterns", "forgetting", "context", "locality")
+
 
 def compare_columns(probes: Sequence[str] = COMPARE_PROBES) -> tuple[Column, ...]:
     """The comparison table's columns, read from the probes' declarations: each probe's
@@ -129,17 +131,23 @@ def compare(
     quick: bool = False,
     probes: Sequence[str] = COMPARE_PROBES,
     reply_tokens: int = 64,
+    reference: str | None = None,
     options: LoadOptions = LoadOptions(),
     progress: Callable[[str], None] = lambda message: None,
 ) -> ComparisonResults:
     """Tune (or reuse) each method on ``data``, audit each against ``base``, weigh them.
 
     ``probes`` may narrow the audits to a subset of ``COMPARE_PROBES``; the table's columns
-    of the others stay empty. ``reply_tokens``: the budget of a reply to a changed fact."""
+    of the others stay empty. ``reply_tokens``: the budget of a reply to a changed fact.
+    ``reference`` (default: the first method) is the method every other is tested against
+    on the same items (``_versus``)."""
     unknown = sorted(set(probes) - set(COMPARE_PROBES))
     if unknown:
         raise TunelensError(f"compare audits with {', '.join(COMPARE_PROBES)}; not {', '.join(unknown)}")
     specs = parse_methods(methods if isinstance(methods, str) else ",".join(methods))
+    reference = specs[0].text if reference is None else reference.strip()
+    if reference not in {s.text for s in specs}:
+        raise TunelensError(f"the reference method '{reference}' is not among the methods ({methods})")
     parse_ref(base)
     data_path = Path(data)
     n_examples = len(read_training_data(data_path))  # a clear error for bad data, before any work
@@ -172,14 +180,17 @@ def compare(
         update_data=str(update_data) if update_data else None,
         changed_facts=[f"{c.id}: {c.old} → {c.new}" for c in changes],
         columns=[column.model_copy() for column in compare_columns(probes)],
+        reference=reference if len(specs) > 1 else None,
     )
+    metrics: dict[str, dict[str, Metric]] = {}
     progress(f"loading the base model {base} …")
     base_model = load_model(base, options)
     base_stage = measure_stale(Engine(base_model), changes, "base", reply_tokens, seed) if changes else None
     for spec in specs:
         method_started = time.perf_counter()
         try:
-            row, _ = _run_method(plan, spec, base_model)
+            row, audited = _run_method(plan, spec, base_model)
+            metrics[spec.text] = {f"{m.probe}.{m.name}": m for m in audited}
         except TunelensError as exc:
             progress(f"[{spec.text}] failed: {exc}")
             row = MethodRow(method=spec.text, ref="", audit_dir="", reused=False, error=str(exc))
@@ -187,6 +198,7 @@ def compare(
             row.stale.insert(0, base_stage)
         row.audit_seconds = round(row.audit_seconds or time.perf_counter() - method_started, 1)
         results.methods.append(row)
+        versus_reference(results.methods, metrics, reference, results.columns)
         _save(results, out, started)
     _save(results, out, started)
     write_comparison_html(results, out / "compare.html")

@@ -13,11 +13,29 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-COMPARE_SCHEMA_VERSION = "1.0"
+COMPARE_SCHEMA_VERSION = "1.1"
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Versus(_Model):
+    """A method against the comparison's reference method on the same items (``_versus``)."""
+
+    reference: str = Field(description="The reference method.")
+    delta: float | None = Field(default=None, description="method - reference, in the metric's unit.")
+    ci_low: float | None = Field(default=None, description="Paired 95% interval of delta, low end.")
+    ci_high: float | None = None
+    n: int = 0
+    test: str = Field(default="", description="The paired test (mcnemar, sign_flip_exact, paired_t).")
+    p_value: float | None = None
+    p_adjusted: float | None = Field(
+        default=None, description="Holm-adjusted over every method-against-reference test of the table."
+    )
+    n_tests: int = Field(default=0, description="How many tests the correction covered.")
+    verdict: Literal["better", "worse", "differs", "no_difference_shown", "not_paired"] = "not_paired"
+    reason: str = Field(default="", description="Why there is no paired test, when there is none.")
 
 
 class Cell(_Model):
@@ -35,6 +53,7 @@ class Cell(_Model):
         description="changed, equivalent or inconclusive, as the method's audit decided (results schema 1.3).",
     )
     reason: str = Field(default="", description="Why there is no value, when there is none.")
+    versus: Versus | None = Field(default=None, description="Against the reference method (none for itself).")
 
 
 class Column(_Model):
@@ -104,6 +123,9 @@ class ComparisonResults(_Model):
     seed: int
     update_data: str | None = None
     changed_facts: list[str] = Field(default_factory=list, description="'id: old → new' per changed fact.")
+    reference: str | None = Field(
+        default=None, description="The method every other is tested against, item by item (schema 1.1)."
+    )
     columns: list[Column]
     methods: list[MethodRow] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
