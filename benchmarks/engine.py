@@ -98,7 +98,43 @@ def main() -> None:
         f"the rest padding): {real:.0f} tokens/s, {real * 2 * n_params / flops:.2f} of the matmul rate"
     )
     print(f"speed-up of the batched engine over the one-at-a-time loop: {t_loop / t_batched:.1f}x")
+    shapes = linear_shapes(loaded.model)
+    ceiling = {rows: shape_rate(shapes, rows) / flops for rows in (64, 256, 1024)}
+    print(
+        "the model's own linear layers (one decoder layer's projections, by their share of its FLOPs) run at "
+        + ", ".join(f"{c:.2f}" for c in ceiling.values())
+        + f" of the matmul rate for {', '.join(map(str, ceiling))} positions a pass: the ceiling of the figure above"
+    )
     generation(loaded)
+
+
+def linear_shapes(model) -> list[tuple[int, int]]:
+    """(in, out) of each linear layer of the first decoder layer."""
+    import torch
+
+    layer = model.model.layers[0]
+    return [(m.in_features, m.out_features) for m in layer.modules() if isinstance(m, torch.nn.Linear)]
+
+
+def shape_rate(shapes: list[tuple[int, int]], rows: int, seconds: float = 0.5) -> float:
+    """FLOP/s of one pass of ``rows`` positions through ``shapes`` (best of 3 timed rounds)."""
+    import torch
+
+    weights = [torch.randn(n_out, n_in) for n_in, n_out in shapes]
+    inputs = {n_in: torch.randn(rows, n_in) for n_in, _ in shapes}
+    work = sum(2 * rows * n_in * n_out for n_in, n_out in shapes)
+    best = 0.0
+    with torch.inference_mode():
+        for w in weights:
+            torch.nn.functional.linear(inputs[w.shape[1]], w)
+        for _ in range(3):
+            start, count = time.perf_counter(), 0
+            while time.perf_counter() - start < seconds / 3:
+                for w in weights:
+                    torch.nn.functional.linear(inputs[w.shape[1]], w)
+                count += 1
+            best = max(best, work * count / (time.perf_counter() - start))
+    return best
 
 
 def generation(loaded) -> None:

@@ -36,10 +36,11 @@ def _versus(reference: str, ref: Metric, other: Metric) -> Versus:
     if ref.test not in PAIRED_TESTS or ref.tuned_values is None or other.tuned_values is None:
         return Versus(reference=reference, verdict="not_paired", reason="no per-item outcomes to pair")
     if not _same(ref.base_values, other.base_values):
+        sizes = f"n={ref.n} each" if ref.n == other.n else f"n={ref.n} and n={other.n}"
         return Versus(
             reference=reference,
             verdict="not_paired",
-            reason=f"the audits kept different items (n={ref.n} and n={other.n}: items depend on the model)",
+            reason=f"the two audits kept different items ({sizes}): which items count depends on the model",
         )
     if ref.test == "mcnemar":
         result = compare_binary([bool(x) for x in ref.tuned_values], [bool(x) for x in other.tuned_values])
