@@ -78,6 +78,11 @@ def recommend(
             f"Move {len(retrieval)} of {_plural(len(facts), 'fact')} to retrieval ({'; '.join(w for w in why if w)}): "
             f"{_listing([f.value for f in retrieval])}."
         )
+    if train and facts:
+        summary.append(
+            "`tunelens tune BASE DATA --method split` does both in one run: the patterns train, every fact goes "
+            "to a fact sheet that retrieval serves, and an edit of the sheet updates a fact."
+        )
     if trainable:
         summary.append(
             f"{_plural(len(trainable), 'fact')} should stick (seen often enough or already expected): "
