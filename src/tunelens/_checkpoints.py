@@ -96,7 +96,9 @@ def step_of(path: Path) -> int | None:
 def find_checkpoints(run_dir: str | Path) -> list[Checkpoint]:
     """The checkpoints a run directory holds, ordered by step: the ``checkpoint-STEP`` folders a
     Hugging Face Trainer, TRL or ``tunelens tune --save-every`` writes, and the final model of a
-    tunelens run (named by its training.json) or a model saved at the run's top level."""
+    tunelens run (named by its training.json) or a model saved at the run's top level. The
+    checkpoints of a ``tune --method split`` run come as ``retrieval:CHECKPOINT@FACTS``, each
+    served with the run's fact sheet as the final one is."""
     run = Path(run_dir)
     if not run.is_dir():
         raise TunelensError(f"--checkpoints {run_dir}: no such directory")
@@ -113,7 +115,22 @@ def find_checkpoints(run_dir: str | Path) -> list[Checkpoint]:
             "(as a Hugging Face Trainer, TRL or `tunelens tune --save-every N` writes them), or a tunelens run "
             "with its training.json; or list the checkpoints yourself: tunelens audit BASE CKPT1 CKPT2 ..."
         )
-    return sorted(found.values(), key=lambda c: (c.step is None, c.step or 0, c.ref))
+    ordered = sorted(found.values(), key=lambda c: (c.step is None, c.step or 0, c.ref))
+    sheet = _split_sheet(run)
+    if sheet is not None:  # a split run serves its weights with its fact sheet retrieved
+        ordered = [Checkpoint(f"retrieval:{c.ref}@{sheet}", c.step) for c in ordered]
+    return ordered
+
+
+def _split_sheet(run: Path) -> Path | None:
+    """The fact sheet of a ``tune --method split`` run (its training.json names it), or None."""
+    info = run / "training.json"
+    try:
+        facts = json.loads(info.read_text(encoding="utf-8"))["method_options"].get("facts_file")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    path = Path(facts) if facts else None
+    return path.resolve() if path is not None and path.is_file() else None
 
 
 def _final_checkpoint(run: Path) -> Checkpoint | None:

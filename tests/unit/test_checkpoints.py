@@ -29,6 +29,20 @@ def test_hf_trainer_checkpoints_are_ordered_by_step_not_by_name(tmp_path: Path) 
     assert [Path(c.ref).name for c in found] == ["checkpoint-50", "checkpoint-500", "checkpoint-1000"]
 
 
+def test_a_split_runs_checkpoints_come_with_its_fact_sheet(tmp_path: Path) -> None:
+    _model(tmp_path / "checkpoint-2", "tunelens.json")
+    _model(tmp_path / "adapter", "tunelens.json")
+    sheet = tmp_path / "facts.txt"
+    sheet.write_text("Our refund window is 45 days.\n")
+    info = {"checkpoint": str(tmp_path / "adapter"), "steps": 5, "method_options": {"facts_file": str(sheet)}}
+    (tmp_path / "training.json").write_text(json.dumps(info))
+    found = find_checkpoints(tmp_path)
+    assert [c.ref for c in found] == [
+        f"retrieval:{tmp_path / name}@{sheet.resolve()}" for name in ("checkpoint-2", "adapter")
+    ]
+    assert [c.folder for c in found] == ["step-000002", "step-000005"]
+
+
 def test_trainer_state_gives_the_step(tmp_path: Path) -> None:
     ckpt = _model(tmp_path / "checkpoint-7")
     (ckpt / "trainer_state.json").write_text(json.dumps({"global_step": 70}))
