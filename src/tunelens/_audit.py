@@ -165,6 +165,11 @@ def audit(
         base_model = base if isinstance(base, LoadedModel) else load_model(base, options)
         tuned_model = tuned if isinstance(tuned, LoadedModel) else load_model(tuned, options)
     check_same_tokenizer(base_model, tuned_model)
+    # Once per audit, and only when a probe reads weights: comparing weights reads every tensor.
+    weightless = _weightless(base_model, tuned_model) if any(s.needs_weights for s in specs) else []
+    own_weights = next(
+        (m for m in (base_model, tuned_model) if m.kind == "retrieval" and all(m is not w for w in weightless)), None
+    )
     base_engine = MemoEngine(base_model)
     ctx = ProbeContext(base_engine, Engine(tuned_model), seed=seed, task=task, suite=suite_path, progress=progress)
     results = AuditResults(
@@ -194,7 +199,7 @@ def audit(
             config = apply_overrides(spec, config, overrides[spec.name])
         config_json = json.loads(json.dumps(dataclasses.asdict(config)))
         t0 = time.perf_counter()
-        skip = _not_applicable(spec, (base_model, tuned_model))
+        skip = _not_applicable(spec, weightless)
         key = cache_key({**shared_key, "probe": spec.name, "config": config_json})
         hit = store.get_probe(key) if store is not None and not fresh and not skip else None
         if skip:
@@ -226,8 +231,12 @@ def audit(
                     "seconds": round(time.perf_counter() - t0, 2),
                 }
                 store.put_probe(key, result, meta)
-        if not skip and (weights_note := _weights_note(spec, (base_model, tuned_model))):
-            result.notes.append(weights_note)
+        if not skip and spec.needs_weights and own_weights is not None:
+            result.notes.append(
+                f"{own_weights.ref} is a retrieval channel over weights of its own: this probe read the "
+                f"{spec.needs_weights} of {own_weights.extra.get('model', 'its model')}, the checkpoint under "
+                "the channel."
+            )
         if derived is not None and spec.name in DERIVED_NOTES and not skip:
             result.notes.extend(derived.notes_for(spec.name))
         undeclared = declare_all(result.metrics, spec.metrics, margins)
@@ -310,35 +319,26 @@ def _suite_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _not_applicable(spec: ProbeSpec, models: Sequence[LoadedModel]) -> str:
-    """Why ``spec`` cannot run on this pair ('' when it can): a probe that reads weights or
-    attention has nothing to read in a channel that changes no weight. A retrieval channel
-    over weights of its own (``tune --method split``) is read through those weights."""
-    if not spec.needs_weights:
-        return ""
-    base, tuned = models
-    channels = [
+def _weightless(base: LoadedModel, tuned: LoadedModel) -> list[LoadedModel]:
+    """The channels of the pair that change no weight: a proxy, or a retrieval channel over the
+    other model's own weights. A retrieval channel over weights of its own (``tune --method
+    split``) is read through those weights."""
+    return [
         m
-        for m in models
-        if m.kind == "proxy" or (m.kind == "retrieval" and _same_weights(m, tuned if m is base else base))
+        for m, other in ((base, tuned), (tuned, base))
+        if m.kind == "proxy" or (m.kind == "retrieval" and _same_weights(m, other))
     ]
-    if not channels:
+
+
+def _not_applicable(spec: ProbeSpec, weightless: Sequence[LoadedModel]) -> str:
+    """Why ``spec`` cannot run on this pair ('' when it can): a probe that reads weights or
+    attention has nothing to read in a channel that changes no weight (``_weightless``)."""
+    if not spec.needs_weights or not weightless:
         return ""
-    which = channels[0]
+    which = weightless[0]
     return (
         f"does not apply: {which.ref} is a {which.kind} channel, which changes no weight, and this probe "
         f"reads {spec.needs_weights}; audit a weight fine-tune to see where a change sits"
-    )
-
-
-def _weights_note(spec: ProbeSpec, models: Sequence[LoadedModel]) -> str:
-    """For a weight probe on a retrieval channel with weights of its own: what was read."""
-    inner = [m for m in models if m.kind == "retrieval"]
-    if not spec.needs_weights or not inner:
-        return ""
-    return (
-        f"{inner[0].ref} is a retrieval channel over weights of its own: this probe read the {spec.needs_weights} "
-        f"of {inner[0].extra.get('model', 'its model')}, the checkpoint under the channel."
     )
 
 

@@ -106,7 +106,8 @@ def find_checkpoints(run_dir: str | Path) -> list[Checkpoint]:
     for child in sorted(run.iterdir()):
         if _STEP_DIR.match(child.name) and _is_model_dir(child):
             found[str(child)] = Checkpoint(str(child), step_of(child))
-    final = _final_checkpoint(run)
+    training = _training_json(run)
+    final = _final_checkpoint(run, training)
     if final is not None and final.ref not in found and final.step not in {c.step for c in found.values()}:
         found[final.ref] = final
     if not found:
@@ -116,33 +117,37 @@ def find_checkpoints(run_dir: str | Path) -> list[Checkpoint]:
             "with its training.json; or list the checkpoints yourself: tunelens audit BASE CKPT1 CKPT2 ..."
         )
     ordered = sorted(found.values(), key=lambda c: (c.step is None, c.step or 0, c.ref))
-    sheet = _split_sheet(run)
+    sheet = _split_sheet(training)
     if sheet is not None:  # a split run serves its weights with its fact sheet retrieved
         ordered = [Checkpoint(f"retrieval:{c.ref}@{sheet}", c.step) for c in ordered]
     return ordered
 
 
-def _split_sheet(run: Path) -> Path | None:
-    """The fact sheet of a ``tune --method split`` run (its training.json names it), or None."""
-    info = run / "training.json"
+def _training_json(run: Path) -> dict:
+    """A tunelens run's training.json as read ({} when there is none or it does not parse)."""
     try:
-        facts = json.loads(info.read_text(encoding="utf-8"))["method_options"].get("facts_file")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    path = Path(facts) if facts else None
+        raw = json.loads((run / "training.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _split_sheet(training: dict) -> Path | None:
+    """The fact sheet of a ``tune --method split`` run (its training.json names it), or None."""
+    options = training.get("method_options")
+    facts = options.get("facts_file") if isinstance(options, dict) else None
+    path = Path(facts) if isinstance(facts, str) and facts else None
     return path.resolve() if path is not None and path.is_file() else None
 
 
-def _final_checkpoint(run: Path) -> Checkpoint | None:
-    info = run / "training.json"
-    if info.is_file():
+def _final_checkpoint(run: Path, training: dict) -> Checkpoint | None:
+    if training:
         try:
-            raw = json.loads(info.read_text(encoding="utf-8"))
-            target = Path(raw["checkpoint"])
+            target = Path(training["checkpoint"])
             target = target if target.is_dir() else run / target.name
             if _is_model_dir(target):
-                return Checkpoint(str(target), int(raw["steps"]))
-        except (OSError, ValueError, KeyError, TypeError):
+                return Checkpoint(str(target), int(training["steps"]))
+        except (KeyError, TypeError, ValueError):
             pass
     if _is_model_dir(run):
         return Checkpoint(str(run), step_of(run))

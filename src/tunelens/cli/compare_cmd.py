@@ -110,13 +110,12 @@ def _line(row) -> str:  # row: MethodRow
     return "  ".join(parts)
 
 
-_VERSUS = {"better": "better than", "worse": "worse than", "differs": "differs from"}
-
-
 def _versus_words(versus) -> str:  # versus: Versus | None
     """' (better than lora)' and the like; '' without a paired verdict."""
     if versus is None or versus.verdict == "not_paired":
         return ""
     if versus.verdict == "no_difference_shown":
         return f" (no difference from {versus.reference} shown)"
-    return f" ({_VERSUS[versus.verdict]} {versus.reference})"
+    from tunelens.comparing._versus import VERDICT_WORDS
+
+    return f" ({VERDICT_WORDS[versus.verdict]} {versus.reference})"

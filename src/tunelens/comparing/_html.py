@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from tunelens.comparing._schema import Cell, Column, ComparisonResults, MethodRow
+from tunelens.comparing._versus import VERDICT_WORDS
 from tunelens.outdir import atomic_write_text
 from tunelens.report import html_document, table
 from tunelens.report._axes import linear_axis
@@ -66,9 +67,6 @@ def _cell(cell: Cell | None, column: Column) -> str:
     )
 
 
-_VERDICT_WORDS = {"better": "better than", "worse": "worse than", "differs": "differs from"}
-
-
 def _versus(cell: Cell, column: Column) -> str:
     """The cell's line against the reference method: a corrected verdict, or why there is none."""
     v = cell.versus
@@ -78,10 +76,10 @@ def _versus(cell: Cell, column: Column) -> str:
         return f'<span class="ci vs" title="{escape(v.reason)}">vs {escape(v.reference)}: not paired</span>'
     delta = fmt_delta(v.delta, column.unit)
     p = f"p={fmt_p(v.p_adjusted)} Holm"
-    if v.verdict in _VERDICT_WORDS:
-        tone = {"better": "better", "worse": "worse"}.get(v.verdict, "")
+    if v.verdict in VERDICT_WORDS:
+        tone = v.verdict if v.verdict in ("better", "worse") else ""
         return (
-            f'<span class="d vs {tone}">{_VERDICT_WORDS[v.verdict]} {escape(v.reference)}: {escape(delta)}</span>'
+            f'<span class="d vs {tone}">{VERDICT_WORDS[v.verdict]} {escape(v.reference)}: {escape(delta)}</span>'
             f'<span class="ci">{escape(fmt_ci(v.ci_low, v.ci_high, column.unit))} · {escape(p)}</span>'
         )
     return f'<span class="ci vs">vs {escape(v.reference)}: {escape(delta)}, no difference shown ({escape(p)})</span>'

@@ -318,30 +318,17 @@ def _audit(
 
 def _update(plan: _Plan, spec: MethodSpec, first_ref: str, first_reused: bool) -> str:
     """The model reference after the update: a second fine-tune from the first, or an edited fact sheet."""
-    if spec.recipe is None:
-        assert plan.facts is not None
-        lines = plan.facts.read_text(encoding="utf-8").splitlines()
-        edited = plan.out / "facts-updated.txt"
-        atomic_write_text(edited, "\n".join(edit_fact_sheet(lines, plan.changes)) + "\n")
-        plan.progress(f"[{spec.text}] update: the fact sheet edited ({len(plan.changes)} values)")
-        return f"retrieval:{plan.base}@{edited}"
-    if spec.split_mode:  # the facts live in the run's sheet: edit it, train nothing
-        checkpoint, facts = _split_parts(first_ref)
-        edited = plan.out / "runs" / spec.slug / "facts-updated.txt"
-        lines = facts.read_text(encoding="utf-8").splitlines()
+    if spec.recipe is None or spec.split_mode:  # the facts live in a sheet: edit it, train nothing
+        model, facts = parse_ref(first_ref).parts
+        edited = (plan.out if spec.recipe is None else plan.out / "runs" / spec.slug) / "facts-updated.txt"
+        lines = Path(facts).read_text(encoding="utf-8").splitlines()
         atomic_write_text(edited, "\n".join(edit_fact_sheet(lines, plan.changes)) + "\n")
         plan.progress(f"[{spec.text}] update: its fact sheet edited ({len(plan.changes)} values), no retraining")
-        return split_reference(checkpoint, edited)
+        return f"retrieval:{model}@{edited}"
     assert plan.update_data is not None
     run_dir = plan.out / "runs" / f"{spec.slug}-update"
     ref, _, _ = _train(plan, spec, first_ref, plan.update_data, run_dir, may_reuse=first_reused)
     return ref
-
-
-def _split_parts(ref: str) -> tuple[Path, Path]:
-    """(checkpoint, facts file) of a split run's reference."""
-    parsed = parse_ref(ref)
-    return Path(parsed.parts[0]), Path(parsed.parts[1])
 
 
 def _cells(results: AuditResults, spec: MethodSpec, probes: Sequence[str]) -> dict[str, Cell]:

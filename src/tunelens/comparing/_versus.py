@@ -26,6 +26,8 @@ from tunelens.stats._paired import holm_adjust
 PAIRED_TESTS = frozenset({"mcnemar", "sign_flip_exact", "paired_t"})
 """Tests on per-item outcomes, which pair across methods; an aggregate's bootstrap does not."""
 ALPHA = 0.05
+VERDICT_WORDS = {"better": "better than", "worse": "worse than", "differs": "differs from"}
+"""How a verdict reads before the reference method's name, wherever it is shown."""
 
 
 def _same(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
@@ -46,16 +48,8 @@ def _versus(reference: str, ref: Metric, other: Metric) -> Versus:
         result = compare_binary([bool(x) for x in ref.tuned_values], [bool(x) for x in other.tuned_values])
     else:
         result = compare_continuous(ref.tuned_values, other.tuned_values)
-    return Versus(
-        reference=reference,
-        delta=result.delta,
-        ci_low=result.ci_low,
-        ci_high=result.ci_high,
-        n=result.n,
-        test=result.test,
-        p_value=result.p_value,
-        verdict="no_difference_shown",  # until the correction says more
-    )
+    fields = {name: getattr(result, name) for name in ("delta", "ci_low", "ci_high", "n", "test", "p_value")}
+    return Versus(reference=reference, verdict="no_difference_shown", **fields)  # the correction may say more
 
 
 def versus_reference(
@@ -75,7 +69,7 @@ def versus_reference(
         if row.method == reference or row.method not in metrics:
             continue
         for column in columns:
-            ref, other, cell = metrics[reference].get(column.metric), metrics[row.method].get(column.metric), None
+            ref, other = metrics[reference].get(column.metric), metrics[row.method].get(column.metric)
             cell = row.cells.get(column.metric)
             if cell is None or ref is None or other is None:
                 continue
@@ -85,12 +79,13 @@ def versus_reference(
     for versus, adjusted in zip(tested, holm_adjust([v.p_value for v in tested])):
         versus.p_adjusted = adjusted
         versus.n_tests = len(tested)
+    by_metric = {c.metric: c for c in columns}
     for row in rows:
         for metric, cell in row.cells.items():
             versus = cell.versus
             if versus is None or versus.verdict == "not_paired":
                 continue
-            column = next(c for c in columns if c.metric == metric)
+            column = by_metric[metric]
             if versus.p_adjusted is None or versus.p_adjusted >= alpha or not versus.delta:
                 versus.verdict = "no_difference_shown"
             elif column.higher_is_better is None:

@@ -63,9 +63,6 @@ class SplitOptions:
     facts: str | None = None  # a fact sheet of the user's own (one fact a line) instead of triage's
     variants: int = DEFAULT_VARIANTS
 
-    def plan_kwargs(self, seed: int) -> dict[str, Any]:
-        return {"mode": self.mode, "prefer": self.prefer, "facts": self.facts, "variants": self.variants, "seed": seed}
-
 
 @dataclass(frozen=True)
 class SheetFact:
@@ -162,9 +159,9 @@ def plan_split(
     rng = random.Random(f"split-{seed}")
     retriever = FactRetriever(sheet, k=TOP_K)
     names = _name_pool({g.canonical for g in groups})
-    counts = {"n_examples": len(examples), "n_examples_with_facts": len(by_example), "n_training_copies": 0}
-    counts.update({"n_variant_copies": 0, "n_values_not_varied": 0, "n_bm25_found_own_facts": 0})
-    counts["n_sentences_removed"] = 0
+    counts = {"n_examples": len(examples), "n_examples_with_facts": len(by_example)}
+    tallies = ("training_copies", "variant_copies", "values_not_varied", "bm25_found_own_facts", "sentences_removed")
+    counts.update({f"n_{name}": 0 for name in tallies})
     out: list[list[list[dict]]] = []
     for index, example in enumerate(examples):
         stated = by_example.get(index, [])
@@ -264,18 +261,16 @@ def _strip(reply: str, sentences: Sequence[str]) -> tuple[str, int]:
     kept, number = [], 0
     for line in reply.split("\n"):
         body = _NUMBERED.sub("", line).strip()
-        if not body:
-            if line.strip():
-                continue  # a list marker left alone
-            kept.append(line)
-            continue
         match = _NUMBERED.match(line)
+        if not body:
+            if not match:
+                kept.append(line)  # a blank line stays; a list marker left alone goes
+            continue
         if match:
             number += 1
-            line = f"{match.group(1)}{number}{match.group(2)} {_NUMBERED.sub('', line).strip()}"
+            line = f"{match.group(1)}{number}{match.group(2)} {body}"
         else:
-            number = 0 if not line.strip() else number
-            line = re.sub(r"\s{2,}", " ", line).strip() if line.strip() else line
+            line = re.sub(r"\s{2,}", " ", line).strip()
         kept.append(line)
     return "\n".join(kept).strip("\n"), removed
 

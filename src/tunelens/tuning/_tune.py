@@ -146,15 +146,14 @@ def tune(
         given = [to_chat({"messages": list(c)}, f"conversation {i}") for i, c in enumerate(data, start=1)]
     if not given:
         raise TunelensError(f"no training examples in {data}")
-    held_out = heldout_indices(len(given), heldout, config.seed)
-    conversations = [list(c) for i, c in enumerate(given) if i not in held_out]
-    held = [list(c) for i, c in enumerate(given) if i in held_out]
+    conversations, held = split_heldout(given, heldout, config.seed)
     if heldout > 0:
         progress(_heldout_note(len(given), len(held), heldout, config.seed))
-    plan = None
+    plan, held_out = None, set()
     if under is not None:
         records = data if isinstance(data, (str, Path)) else [{"messages": list(c)} for c in given]
-        plan = plan_split(records, **split.plan_kwargs(config.seed))
+        plan = plan_split(records, **asdict(split), seed=config.seed)
+        held_out = heldout_indices(len(given), heldout, config.seed)
         if len(plan.conversations) != len(given):
             raise TunelensError(f"split read {len(plan.conversations)} examples from {data}, training {len(given)}")
         conversations = [conv for i, copies in enumerate(plan.conversations) if i not in held_out for conv in copies]
