@@ -144,6 +144,9 @@ class Engine:
         self.gen_max_batch = gen_max_batch if gen_max_batch is not None else self.limits.gen_max_batch
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
         self.step_overhead_tokens = STEP_OVERHEAD_TOKENS
+        # Whether a generation batch's prompt pass may run in length groups on a shared
+        # prefix and merge their caches (``_prefill``): None until the model's first cache shows it.
+        self.prefill_merges: bool | None = None
         self.counters: dict[str, int] = {}
         self.reset_counters()
 

@@ -69,6 +69,7 @@ def generate_batch(
     import torch
 
     from tunelens.engine._kv_cache import reserve  # imports transformers
+    from tunelens.engine._prefill import prefill
 
     tokenizer = engine.tokenizer
     eos_ids = {int(engine.tokenizer.eos_token_id)} if tokenizer.eos_token_id is not None else set()
@@ -79,16 +80,13 @@ def generate_batch(
     elif isinstance(extra_eos, list):
         eos_ids.update(int(e) for e in extra_eos)
     generators = [torch.Generator().manual_seed(sampling.seed * 1_000_003 + rid) for rid in request_ids]
-    ids, mask, positions = engine._left_pad(prompts)
-    out = engine.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-    engine._count_padded(prompts)
+    first = prefill(engine, prompts)
     max_steps = max(r.max_new_tokens for r in requests)
-    cache = reserve(out.past_key_values, max_steps)
-    logits = out.logits[:, -1, :]
-    active = list(range(len(prompts)))  # original row of each live batch row
+    cache = reserve(first.cache, max_steps)
+    logits, mask, next_pos = first.logits, first.mask, first.next_pos
+    active = list(first.order)  # original row of each live batch row
     generated: list[list[int]] = [[] for _ in prompts]
     texts = [""] * len(prompts)
-    next_pos = positions[:, -1] + 1
     for _ in range(max_steps):
         tokens = _pick(logits, sampling, [generators[r] for r in active])
         engine.counters["generated"] += len(active)
@@ -108,7 +106,7 @@ def generate_batch(
         if not keep:
             break
         if len(keep) < len(active):
-            index = torch.tensor(keep, device=ids.device)
+            index = torch.tensor(keep, device=mask.device)
             cache.batch_select_indices(index)
             mask, next_pos, tokens = mask[index], next_pos[index], tokens[index]
             active = [active[k] for k in keep]
