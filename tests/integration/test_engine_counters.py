@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tunelens.engine import Engine, GenRequest, LLRequest
-from tunelens.engine._sizing import CPU_LIMITS
+from tunelens.engine._sizing import CPU_LIMITS, ModelShape, cpu_limits
 
 pytestmark = pytest.mark.integration
 
@@ -18,15 +18,16 @@ def engine(tiny_loaded) -> Engine:
 
 
 def test_cpu_engine_keeps_the_constants(engine: Engine, tiny_loaded) -> None:
-    assert engine.limits == CPU_LIMITS
-    assert (engine.batch_tokens, engine.max_batch, engine.gen_batch_tokens, engine.gen_max_batch) == (
-        4096,
-        32,
-        16384,
-        64,
-    )
+    assert engine.limits == cpu_limits(ModelShape.from_config(tiny_loaded.model.config, 4))
+    assert (engine.batch_tokens, engine.max_batch, engine.gen_max_batch) == (4096, 32, 256)
+    assert engine.gen_batch_tokens == engine.limits.gen_batch_tokens > CPU_LIMITS.gen_batch_tokens  # a tiny model
     given = Engine(tiny_loaded, batch_tokens=100, gen_max_batch=2)
-    assert (given.batch_tokens, given.max_batch, given.gen_batch_tokens, given.gen_max_batch) == (100, 32, 16384, 2)
+    assert (given.batch_tokens, given.max_batch, given.gen_batch_tokens, given.gen_max_batch) == (
+        100,
+        32,
+        engine.gen_batch_tokens,
+        2,
+    )
 
 
 def test_one_unpadded_text_counts_its_tokens(engine: Engine) -> None:

@@ -46,16 +46,24 @@ def _loaded(device: str = "cuda:0", **config) -> SimpleNamespace:
     return SimpleNamespace(device=torch.device(device), model=_FakeModel(**(config or LLAMA_8B)))
 
 
-def test_cpu_keeps_the_tuned_constants() -> None:
-    limits = batch_limits(_loaded("cpu"))
-    assert limits is CPU_LIMITS
-    assert (limits.batch_tokens, limits.max_batch, limits.gen_batch_tokens, limits.gen_max_batch) == (
+def test_cpu_keeps_the_scoring_constants_and_sizes_generation_by_the_model() -> None:
+    assert (CPU_LIMITS.batch_tokens, CPU_LIMITS.max_batch, CPU_LIMITS.gen_batch_tokens, CPU_LIMITS.gen_max_batch) == (
         4096,
         32,
         16384,
-        64,
+        256,
     )
-    # A stand-in without a model to place gets them too.
+    large = batch_limits(_loaded("cpu"))  # an 8B shape: 2 GiB holds fewer tokens than the floor
+    assert (large.batch_tokens, large.max_batch, large.gen_batch_tokens, large.gen_max_batch) == (4096, 32, 16384, 256)
+    smollm = dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
+                  num_key_value_heads=3, vocab_size=49152)  # fmt: skip
+    small = batch_limits(SimpleNamespace(device=torch.device("cpu"), model=_FakeModel(torch.float32, **smollm)))
+    per_token = 2 * 30 * 3 * 64 * 4 + 4 * (4 * 576 + 3 * 1536)  # cache + prompt-pass activations
+    assert per_token == 72 * 1024
+    assert small.gen_batch_tokens == _sizing.CPU_GENERATION_BYTES // per_token == 29127
+    assert (small.batch_tokens, small.max_batch, small.gen_max_batch) == (4096, 32, 256)
+    assert "72 KiB a token" in small.reason
+    # A stand-in without a model to place gets the constants.
     assert batch_limits(SimpleNamespace(model=None, tokenizer=None)) is CPU_LIMITS
 
 

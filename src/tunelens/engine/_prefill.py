@@ -87,7 +87,9 @@ def prefill(engine: Engine, prompts: Sequence[Sequence[int]]) -> Prefilled:
     if (rows - 1) * shared <= engine.step_overhead_tokens:
         shared = 0  # not worth a pass of its own
     tails = [list(p[shared:]) for p in prompts]
-    groups = list(length_batches(tails, len, engine.gen_batch_tokens, engine.gen_max_batch, engine.step_overhead_tokens))
+    groups = list(
+        length_batches(tails, len, engine.gen_batch_tokens, engine.gen_max_batch, engine.step_overhead_tokens)
+    )
     if not shared and len(groups) == 1:
         return prefill_padded(engine, prompts)
     head = None
