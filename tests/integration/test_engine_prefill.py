@@ -60,6 +60,7 @@ def test_grouped_prefill_gives_the_padded_pass_logits_and_runs_the_prefix_once(t
 
 @pytest.mark.parametrize("overhead", [0, 48, 10**9])
 def test_generation_is_what_each_prompt_gives_alone(tiny_loaded, overhead: int) -> None:
+    """Rows end at different steps (budgets 4 to 22 tokens) and leave the batch as they do."""
     engine = _engine(tiny_loaded, overhead)
     requests = [GenRequest(engine.chat_prompt(q), max_new_tokens=4 + 3 * k) for k, q in enumerate(QUESTIONS)]
     alone = Engine(tiny_loaded, gen_max_batch=1)

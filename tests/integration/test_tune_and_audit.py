@@ -124,6 +124,35 @@ def test_trimmed_loss_equals_the_full_sequence_loss(tiny_model_dir: Path) -> Non
     assert trimmed.item() == pytest.approx(full.item(), rel=1e-5)
 
 
+def test_a_shared_prefix_run_once_gives_the_same_loss_and_gradients(tiny_model_dir: Path, monkeypatch) -> None:
+    """The chat template's system prompt, shared by every example, runs once for the batch;
+    the loss and every parameter's gradient are those of the plain full-sequence pass."""
+    from tunelens.tuning import _sft
+
+    loaded = load_model(str(tiny_model_dir))
+    examples, _ = support_desk_dataset(facts_per_level=1, n_pattern_only=4, seed=0)
+    batch = [_sft.encode_conversation(loaded.tokenizer, e["messages"], 256) for e in examples[:5]]
+    ids, labels, mask = _sft._collate(batch, 0)
+    assert _sft._shared_prefix(ids, mask, ids.shape[1]) >= _sft.SHARED_PREFIX_MIN
+    model = loaded.model
+    model.train()
+    for p in model.parameters():
+        p.requires_grad_(True)
+    grads = []
+    for minimum in (_sft.SHARED_PREFIX_MIN, 10**9):  # shared, then not
+        monkeypatch.setattr(_sft, "SHARED_PREFIX_MIN", minimum)
+        model.zero_grad()
+        loss = _sft.causal_lm_loss(model, ids, labels, mask)
+        loss.backward()
+        grads.append((loss.item(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+    model.eval()
+    (shared_loss, shared_grads), (plain_loss, plain_grads) = grads
+    assert shared_loss == pytest.approx(plain_loss, rel=1e-5)
+    assert shared_grads.keys() == plain_grads.keys() and len(plain_grads) > 5
+    for name, grad in plain_grads.items():
+        assert torch.allclose(shared_grads[name], grad, atol=1e-5, rtol=1e-4), name
+
+
 def test_null_audits_from_a_real_audit_keep_their_error_rates(
     tmp_path: Path, tiny_model_dir: Path, lora_run, demo_data
 ) -> None:
