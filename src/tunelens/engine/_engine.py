@@ -149,9 +149,10 @@ class Engine:
         kept); ``gen_batch_tokens``/``gen_max_batch`` a generation batch, which keeps only the
         last position's logits and so holds more tokens. A limit left None comes from
         :func:`tunelens.engine._sizing.batch_limits`: on a GPU what its free memory holds for
-        this model; on a CPU the constants 4096, 32, 16384 and 64 (a decoding step costs about
-        the same for 24 rows as for 60 on a CPU, and 60 chat replies of 128 tokens decode in
-        23 s instead of 38 s on the embedded model, same replies).
+        this model; on a CPU the scoring constants 4096 and 32, and generation batches of up to
+        256 rows within a 2 GiB cache budget for the model's shape (a decoding step's matrix
+        products run far below the machine's rate at a few dozen rows: 240 short chat replies
+        took 39.3 s in batches of at most 64 rows and 28.5 s in one of 240, same replies).
 
         ``counters`` adds up the work done: ``positions`` (token positions run through the
         model, rows x new positions of every forward pass, padding included), ``padding``
