@@ -299,9 +299,9 @@ class Engine:
                 self._score_batch([keys[j] for j in batch], contexts, conts, results)
         return [r for r in results if r is not None]
 
-    def _context_pass(self, ctx_keys: list[tuple[int, ...]]) -> tuple[Any, Any]:
-        """Run a batch of contexts; returns the model output (last-position logits and the
-        key/value cache) and the attention mask over the cached positions.
+    def _context_pass(self, ctx_keys: list[tuple[int, ...]]) -> tuple[Any, Any, Any]:
+        """Run a batch of contexts; returns each row's last-position logits, the key/value cache and
+        the attention mask over the cached positions.
 
         When the contexts share a prefix (a task's instructions, the same few-shot examples,
         a question template) that prefix runs once, as a batch of one, and its cache is
@@ -309,45 +309,15 @@ class Engine:
         it. The padding sits between prefix and suffix, masked, and position ids follow the
         real tokens, so every row computes what it would alone (the idea of prefix caching,
         as in SGLang's RadixAttention, Zheng et al. 2024, applied to the prefix of a batch)."""
-        torch = self._torch()
-        device = self.loaded.device
-        shared = 0
-        shortest = min(len(k) for k in ctx_keys)
-        first = ctx_keys[0]
-        while shared < shortest - 1 and all(k[shared] == first[shared] for k in ctx_keys):
-            shared += 1
+        from tunelens.engine._prefill import group_pass, prefill_padded, prefix_pass, shared_prefix
+
+        shared = shared_prefix(ctx_keys) if len(ctx_keys) > 1 else 0
         # Worth a pass of its own when the rows it saves outweigh the fixed cost of a pass.
-        if len(ctx_keys) < 2 or (len(ctx_keys) - 1) * shared <= self.step_overhead_tokens:
-            ids, mask, positions = self._left_pad(ctx_keys)
-            self._count_padded(ctx_keys)
-            # Only the last context position's logits are needed: skip the unembedding elsewhere.
-            out = self.model(
-                input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1
-            )
-            return out, mask
-        prefix = torch.tensor([first[:shared]], dtype=torch.long, device=device)
-        head = self.model(
-            input_ids=prefix,
-            attention_mask=torch.ones_like(prefix),
-            position_ids=torch.arange(shared, device=device)[None, :],
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        self._count_pass(1, shared, shared)
-        cache = head.past_key_values
-        cache.batch_select_indices(torch.zeros(len(ctx_keys), dtype=torch.long, device=device))
-        ids, tail_mask, positions = self._left_pad([k[shared:] for k in ctx_keys])
-        self._count_padded([k[shared:] for k in ctx_keys])
-        mask = torch.cat([torch.ones((len(ctx_keys), shared), dtype=tail_mask.dtype, device=device), tail_mask], dim=1)
-        out = self.model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=positions + shared,
-            past_key_values=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        return out, mask
+        if (len(ctx_keys) - 1) * shared <= self.step_overhead_tokens:
+            padded = prefill_padded(self, ctx_keys)
+            return padded.logits, padded.cache, padded.mask
+        head = prefix_pass(self, ctx_keys[0][:shared])
+        return group_pass(self, [k[shared:] for k in ctx_keys], head, shared)
 
     def _score_batch(
         self,
@@ -357,8 +327,8 @@ class Engine:
         results: list[LLResult | None],
     ) -> None:
         torch = self._torch()
-        out, mask = self._context_pass(ctx_keys)
-        first_logits = out.logits[:, -1, :].float()
+        last_logits, context_cache, mask = self._context_pass(ctx_keys)
+        first_logits = last_logits.float()
         rows: list[int] = []  # context row of each continuation
         req_ids: list[int] = []
         for row, key in enumerate(ctx_keys):
@@ -387,7 +357,7 @@ class Engine:
         need = torch.tensor(feed, device=device)
         live = (need > 0).nonzero().flatten()
         if len(live):
-            cache = out.past_key_values
+            cache = context_cache
             cache.batch_select_indices(row_index[live])
             step_mask = mask[row_index[live]]
             position = step_mask.sum(-1, keepdim=True)

@@ -94,21 +94,14 @@ def prefill(engine: Engine, prompts: Sequence[Sequence[int]]) -> Prefilled:
         return prefill_padded(engine, prompts)
     head = None
     if shared:
-        ids = torch.tensor([list(prompts[0][:shared])], dtype=torch.long, device=device)
-        head = engine.model(
-            input_ids=ids,
-            attention_mask=torch.ones_like(ids),
-            position_ids=torch.arange(shared, device=device)[None, :],
-            use_cache=True,
-            logits_to_keep=1,
-        ).past_key_values
-        engine._count_pass(1, shared, shared)
+        head = prefix_pass(engine, prompts[0][:shared])
         engine.prefill_merges = _plain_layers(head)
         if not engine.prefill_merges:  # a cache this module cannot re-pad: found once per engine
             return prefill_padded(engine, prompts)
     parts = []
     for group in groups:
-        parts.append(_group_pass(engine, [tails[i] for i in group], head, shared))
+        own = copy.deepcopy(head) if head is not None and len(groups) > 1 else head
+        parts.append(group_pass(engine, [tails[i] for i in group], own, shared))
         if engine.prefill_merges is None:
             engine.prefill_merges = _plain_layers(parts[-1][1])
             if not engine.prefill_merges:
@@ -127,15 +120,32 @@ def prefill_padded(engine: Engine, prompts: Sequence[Sequence[int]]) -> Prefille
     return Prefilled(out.logits[:, -1, :], out.past_key_values, mask, positions[:, -1] + 1, list(range(len(prompts))))
 
 
-def _group_pass(engine: Engine, tails: list[list[int]], head: Any, shared: int) -> tuple[Any, Any, Any]:
-    """One group's own tokens, left-padded, on a copy of the prefix's cache (if any):
-    (next-token logits, cache, mask over prefix and tails)."""
+def prefix_pass(engine: Engine, prefix: Sequence[int]) -> Any:
+    """The cache of ``prefix`` run once, as one row (for :func:`group_pass`)."""
+    torch = engine._torch()
+    device = engine.loaded.device
+    ids = torch.tensor([list(prefix)], dtype=torch.long, device=device)
+    out = engine.model(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        position_ids=torch.arange(len(prefix), device=device)[None, :],
+        use_cache=True,
+        logits_to_keep=1,
+    )
+    engine._count_pass(1, len(prefix), len(prefix))
+    return out.past_key_values
+
+
+def group_pass(engine: Engine, tails: Sequence[Sequence[int]], head: Any, shared: int) -> tuple[Any, Any, Any]:
+    """Rows' own tokens, left-padded, on the ``shared``-token prefix cache ``head`` (one row,
+    taken over and copied to every row; None: no prefix): (next-token logits, cache, mask
+    over prefix and tails). The padding sits between prefix and tail, masked, and position
+    ids follow the real tokens, so every row computes what it would alone."""
     torch = engine._torch()
     ids, mask, positions = engine._left_pad(tails)
     engine._count_padded(tails)
-    cache = None
+    cache = head
     if head is not None:
-        cache = copy.deepcopy(head)
         cache.batch_select_indices(torch.zeros(len(tails), dtype=torch.long, device=mask.device))
         mask = torch.cat([torch.ones((len(tails), shared), dtype=mask.dtype, device=mask.device), mask], dim=1)
     out = engine.model(
