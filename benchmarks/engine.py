@@ -4,9 +4,11 @@ Prints (1) log-likelihood throughput as a ratio to this machine's measured dense
 rate: tokens/s x 2 x parameters / FLOP/s, counted two ways: the context and continuation
 tokens of every request (a context shared by four choices counts four times), and the
 positions the model actually computed (each real, unpadded position of every forward pass,
-read by a hook on the model; padding is counted apart); (2) the speed-up of the batched engine (length-sorted batches,
-shared contexts computed once) over a loop that scores one request at a time with one
-plain forward pass each. Both are measured in one run on the same requests.
+from the engine's counters; padding is counted apart), for the engine's two scoring paths:
+packed rows under tree masks (the default where the model's attention takes a custom mask)
+and left-padded, length-sorted batches with contexts' caches shared (the other models'
+path); (2) the speed-up of each over a loop that scores one request at a time with one
+plain forward pass each. All are measured in one run on the same requests.
 
     python benchmarks/engine.py [--model embedded:smollm2-135m-instruct] [--questions 60]
 """
@@ -64,46 +66,47 @@ def main() -> None:
     n_params = sum(p.numel() for p in loaded.model.parameters())
     tokens = sum(len(engine.encode(r.context)) + len(engine.encode_continuation(r.continuation)) for r in requests)
     engine.loglikelihood(requests[:8])  # warm-up
-
-    computed = {"real": 0, "padded": 0}
-
-    def count(module, args, kwargs):  # positions fed to the model in one forward pass
-        ids, mask = kwargs.get("input_ids"), kwargs.get("attention_mask")
-        if ids is None:
-            return
-        fed = ids.shape[1]
-        computed["padded"] += int(ids.numel())
-        computed["real"] += int(mask[:, -fed:].sum()) if mask is not None else int(ids.numel())
-
-    hook = loaded.model.register_forward_pre_hook(count, with_kwargs=True)
-    start = time.perf_counter()
-    batched = engine.loglikelihood(requests)
-    t_batched = time.perf_counter() - start
-    hook.remove()
-    start = time.perf_counter()
-    looped = one_at_a_time(engine, requests)
-    t_loop = time.perf_counter() - start
     flops = matmul_flops()
-
-    assert abs(sum(r.logprob for r in batched) - looped) < 1e-2 * len(requests), "batched and looped scores differ"
-    rate = tokens / t_batched
     print(f"machine: {machine()}")
     print(f"model: {args.model} ({n_params / 1e6:.0f}M parameters); {len(requests)} requests, {tokens} tokens")
     print(f"measured matmul rate: {flops / 1e9:.1f} GFLOP/s")
-    print(f"batched engine: {rate:.0f} tokens/s; one-at-a-time loop: {tokens / t_loop:.0f} tokens/s")
-    print(f"throughput / matmul rate (tokens/s x 2 x params / FLOP/s): {rate * 2 * n_params / flops:.2f}")
-    real = computed["real"] / t_batched
+
+    packs = engine.packed_scoring
+    times, scores = {}, {}
+    for label, packed in (("packed rows", True), ("left-padded batches", False)):
+        if packed and not packs:
+            print("packed rows: this model's attention takes no custom mask; skipped")
+            continue
+        engine.packed_scoring = packed
+        engine.reset_counters()  # positions fed to the model, padding counted apart
+        start = time.perf_counter()
+        batched = engine.loglikelihood(requests)
+        times[label] = seconds = time.perf_counter() - start
+        scores[label] = sum(r.logprob for r in batched)
+        real = engine.counters["positions"] - engine.counters["padding"]
+        print(
+            f"{label}: {tokens / seconds:.0f} tokens/s, {tokens / seconds * 2 * n_params / flops:.2f} of the matmul "
+            f"rate counting every request's tokens; counting only the positions computed ({real} real of "
+            f"{engine.counters['positions']} fed in {engine.counters['passes']} passes): {real / seconds:.0f} "
+            f"tokens/s, {real / seconds * 2 * n_params / flops:.2f} of the matmul rate"
+        )
+    engine.packed_scoring = packs
+    start = time.perf_counter()
+    looped = one_at_a_time(engine, requests)
+    t_loop = time.perf_counter() - start
+    for label, total in scores.items():
+        assert abs(total - looped) < 1e-2 * len(requests), f"{label} and the loop's scores differ"
+    print(f"one-at-a-time loop: {tokens / t_loop:.0f} tokens/s")
     print(
-        f"counting only the positions computed ({computed['real']} real of {computed['padded']} fed, "
-        f"the rest padding): {real:.0f} tokens/s, {real * 2 * n_params / flops:.2f} of the matmul rate"
+        "speed-up over the one-at-a-time loop: "
+        + ", ".join(f"{label} {t_loop / seconds:.1f}x" for label, seconds in times.items())
     )
-    print(f"speed-up of the batched engine over the one-at-a-time loop: {t_loop / t_batched:.1f}x")
     shapes = linear_shapes(loaded.model)
     ceiling = {rows: shape_rate(shapes, rows) / flops for rows in (64, 256, 1024)}
     print(
         "the model's own linear layers (one decoder layer's projections, by their share of its FLOPs) run at "
         + ", ".join(f"{c:.2f}" for c in ceiling.values())
-        + f" of the matmul rate for {', '.join(map(str, ceiling))} positions a pass: the ceiling of the figure above"
+        + f" of the matmul rate for {', '.join(map(str, ceiling))} positions a pass: the ceiling of the figures above"
     )
     generation(loaded)
 

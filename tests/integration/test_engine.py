@@ -32,9 +32,18 @@ def _reference(engine: Engine, req: LLRequest) -> float:
     return float(sum(logprobs[len(ctx) - 1 + k, tok] for k, tok in enumerate(cont)))
 
 
-def test_loglikelihood_matches_reference_and_is_batch_invariant(tiny_loaded) -> None:
-    batched = Engine(tiny_loaded, max_batch=16).loglikelihood(REQUESTS)
-    single = Engine(tiny_loaded, max_batch=1)
+def _engine(tiny_loaded, packed: bool, **limits) -> Engine:
+    """An engine scoring packed rows under tree masks (the default) or padded batches."""
+    engine = Engine(tiny_loaded, **limits)
+    assert engine.packed_scoring  # the tiny Llama takes custom masks
+    engine.packed_scoring = packed
+    return engine
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_loglikelihood_matches_reference_and_is_batch_invariant(tiny_loaded, packed: bool) -> None:
+    batched = _engine(tiny_loaded, packed, max_batch=16).loglikelihood(REQUESTS)
+    single = _engine(tiny_loaded, packed, max_batch=1)
     one_by_one = [single.loglikelihood([r])[0] for r in REQUESTS]
     for req, b, s in zip(REQUESTS, batched, one_by_one):
         ref = _reference(single, req)
@@ -46,20 +55,27 @@ def test_loglikelihood_matches_reference_and_is_batch_invariant(tiny_loaded) -> 
     assert len({round(r.logprob, 3) for r in batched[:3]}) == 3
 
 
-def test_token_budget_splits_batches_without_changing_numbers(tiny_loaded) -> None:
-    wide = Engine(tiny_loaded, batch_tokens=100_000).loglikelihood(REQUESTS)
-    narrow = Engine(tiny_loaded, batch_tokens=24, max_batch=3).loglikelihood(REQUESTS)
+@pytest.mark.parametrize("packed", [True, False])
+def test_token_budget_splits_batches_without_changing_numbers(tiny_loaded, packed: bool) -> None:
+    wide = _engine(tiny_loaded, packed, batch_tokens=100_000).loglikelihood(REQUESTS)
+    narrow = _engine(tiny_loaded, packed, batch_tokens=24, max_batch=3).loglikelihood(REQUESTS)
     assert np.allclose([r.logprob for r in wide], [r.logprob for r in narrow], atol=1e-4)
 
 
-def test_token_logprobs_batch_invariant(tiny_loaded) -> None:
-    texts = ["One short line.", "A somewhat longer line of text that needs more tokens than the first one does."]
-    batched = Engine(tiny_loaded).token_logprobs(texts)
-    single = Engine(tiny_loaded, max_batch=1)
+@pytest.mark.parametrize("packed", [True, False])
+def test_token_logprobs_batch_invariant(tiny_loaded, packed: bool) -> None:
+    texts = ["One short line.", "A somewhat longer line of text that needs more tokens than the first one does.", "x"]
+    batched = _engine(tiny_loaded, packed).token_logprobs(texts)
+    single = _engine(tiny_loaded, packed, max_batch=1)
     for text, lp in zip(texts, batched):
         alone = single.token_logprobs([text])[0]
-        assert lp.shape == alone.shape == (len(single.encode(text)) - 1,)
+        ids = single.encode(text)
+        assert lp.shape == alone.shape == (len(ids) - 1,)
         assert np.allclose(lp, alone, atol=1e-4)
+        with torch.no_grad():  # a plain pass over the text alone
+            plain = torch.log_softmax(single.model(input_ids=torch.tensor([ids])).logits[0, :-1].float(), -1)
+        targets = torch.tensor(ids[1:], dtype=torch.long)
+        assert np.allclose(lp, plain[torch.arange(len(ids) - 1), targets].numpy(), atol=1e-4)
 
 
 def test_greedy_generation_identical_across_batch_sizes(tiny_loaded) -> None:

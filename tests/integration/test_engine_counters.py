@@ -41,6 +41,7 @@ def test_one_unpadded_text_counts_its_tokens(engine: Engine) -> None:
 
 def test_a_padded_batch_counts_its_padding(engine: Engine) -> None:
     long, short = engine.encode("A rather longer sentence about the weather in Paris today."), engine.encode("Hi.")
+    engine.packed_scoring = False
     engine.token_logprobs_of([long, short])  # one batch, the short row left-padded
     assert engine.counters == {
         "positions": 2 * len(long),
@@ -50,7 +51,16 @@ def test_a_padded_batch_counts_its_padding(engine: Engine) -> None:
     }
 
 
-def test_loglikelihood_counts_the_context_once_and_each_continuation_position(engine: Engine) -> None:
+def test_packed_texts_share_a_row_without_padding(engine: Engine) -> None:
+    long, short = engine.encode("A rather longer sentence about the weather in Paris today."), engine.encode("Hi.")
+    assert engine.packed_scoring
+    engine.token_logprobs_of([long, short])  # one row: the two texts side by side
+    assert engine.counters == {"positions": len(long) + len(short), "padding": 0, "passes": 1, "generated": 0}
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_loglikelihood_counts_the_context_once_and_each_continuation_position(engine: Engine, packed: bool) -> None:
+    engine.packed_scoring = packed
     context = "Question: what colour is the sky?\nAnswer:"
     ctx = engine.encode(context)
     engine.loglikelihood([LLRequest(context, " blue")])
@@ -62,10 +72,12 @@ def test_loglikelihood_counts_the_context_once_and_each_continuation_position(en
     longer = " blue on a clear day, grey on others"
     n = len(engine.encode_continuation(longer))
     engine.loglikelihood([LLRequest(context, " blue"), LLRequest(context, longer)])
-    # The context once (shared by both), then the longer continuation's first n - 1 tokens
-    # fed on its cache; the one-token choice leaves before any continuation pass.
+    # The context once (shared by both), then the longer continuation's first n - 1 tokens;
+    # the one-token choice is read from the context's last position. Padded: the continuation
+    # runs on the context's cache, a pass of its own; packed: a branch of the context's row.
     assert engine.counters["positions"] == len(ctx) + (n - 1)
-    assert engine.counters["padding"] == 0 and engine.counters["passes"] >= 2
+    assert engine.counters["padding"] == 0
+    assert engine.counters["passes"] == 1 if packed else engine.counters["passes"] >= 2
 
 
 def test_generation_counts_the_prompt_and_one_position_per_step(engine: Engine) -> None:

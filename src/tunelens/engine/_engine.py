@@ -1,13 +1,19 @@
 """The scoring kernel every probe uses: batched log-likelihood and batched generation.
 
-Log-likelihood requests are grouped by context: each distinct context runs through the
-model once (left-padded, length-sorted batches) and its key/value cache is reused for all
+Log-likelihood requests are grouped by context, and each distinct context runs through the
+model once. Where the model's attention takes a custom mask (``_packed``), a context and
+its continuations form one small tree, and trees are packed side by side into wide rows
+under one mask that lets each position see only its ancestors: a pass of a few thousand
+positions with almost no padding, the unembedding only where a request reads. Other models
+(sliding-window layers, logits changed after the unembedding, proxy-tuning, FlashAttention)
+run left-padded, length-sorted batches, with each context's key/value cache reused for all
 of its continuations, so a multiple-choice question with four options costs one context
 pass plus its choices' tokens. A prefix the contexts of a batch share (a template, a task's
-instructions, fixed few-shot examples) runs once; continuations are fed in chunks of
-positions chosen by cost, rows leaving as their continuation ends, and one-token
-continuations need no pass at all. Numbers do not depend on the batch size (up to float
-tolerance): padding is masked and position ids follow the real tokens.
+instructions, fixed few-shot examples) runs once on either path; on the padded one,
+continuations are fed in chunks of positions chosen by cost, rows leaving as their
+continuation ends, and one-token continuations need no pass at all. Numbers do not depend
+on the batch size or the path (up to float tolerance): padding is masked and position ids
+follow the real tokens.
 
 Run ``python benchmarks/engine.py`` for its throughput on the embedded model, and
 ``python benchmarks/lm_eval_speed.py`` for lm-eval's requests against lm-eval's own HF backend.
@@ -88,9 +94,13 @@ def _chunks(need: Sequence[int], overhead: int) -> list[tuple[int, int]]:
     return chunks[::-1]
 
 
-UNEMBED_ROWS = 256
+UNEMBED_ROWS = 96
 """Up to this many positions a pass, the CPU unembedding runs as ``W @ x.T`` (see
-:func:`_fast_unembedding`); beyond it, as the plain ``x @ W.T``, which is then faster."""
+:func:`_fast_unembedding`); beyond it, as the plain ``x @ W.T``, which is then faster: the
+transposed product's output must be copied into (rows, vocabulary) order, and that copy
+grows with the rows (embedded model, argmax included, median of 5 alternating rounds: 64
+rows 72 ms against 81 plain, 96 rows 110 against 132, 128 rows 136 against 113, 256 rows
+282 against 234)."""
 
 
 def _unembed(self: Any, x: Any) -> Any:
@@ -114,8 +124,8 @@ def _fast_unembedding(model: Any) -> None:
     ``torch.nn.Linear`` computes ``x @ W.T``; for the few rows of a decoding step or a context
     pass's last positions and a wide vocabulary, MKL runs ``W @ x.T`` faster on the development
     machine (64 rows of the embedded model's 49,152 x 576 unembedding, argmax included: 60 ms
-    against 73; 8 rows: 18 against 25), and past a few hundred rows the plain product is faster
-    (1,024 rows: 0.71 s against 0.58). The input is made contiguous first: ``logits_to_keep=1``
+    against 73; 8 rows: 18 against 25), and from about a hundred rows the plain product is
+    faster (``UNEMBED_ROWS``). The input is made contiguous first: ``logits_to_keep=1``
     hands the layer ``hidden[:, -1:, :]``, a strided view, which torch otherwise multiplies as a
     batched matmul with the weight expanded per row (0.24 s against 0.05 s for 32 rows). The
     output is a contiguous (rows, vocabulary) tensor as before; only the order of summation
@@ -175,6 +185,10 @@ class Engine:
         # Whether a generation batch's prompt pass may run in length groups on a shared
         # prefix and merge their caches (``_prefill``): None until the model's first cache shows it.
         self.prefill_merges: bool | None = None
+        from tunelens.engine._packed import packs
+
+        # Whether scoring packs short requests into wide rows under tree masks (``_packed``).
+        self.packed_scoring = packs(self)
         self.counters: dict[str, int] = {}
         self.reset_counters()
 
@@ -289,6 +303,8 @@ class Engine:
             contexts.setdefault(ctx, []).append(i)
             conts.append(cont)
         keys = list(contexts)
+        if self.packed_scoring:
+            return self._loglikelihood_packed(keys, contexts, conts)
         results: list[LLResult | None] = [None] * len(pairs)
 
         def cost(k: tuple[int, ...]) -> int:
@@ -298,6 +314,24 @@ class Engine:
             for batch in length_batches(keys, cost, self.batch_tokens, self.max_batch, self.step_overhead_tokens):
                 self._score_batch([keys[j] for j in batch], contexts, conts, results)
         return [r for r in results if r is not None]
+
+    def _loglikelihood_packed(
+        self, keys: list[tuple[int, ...]], contexts: dict[tuple[int, ...], list[int]], conts: list[list[int]]
+    ) -> list[LLResult]:
+        """:meth:`loglikelihood_tokens` with each context and its continuations as one unit of
+        packed rows (``_packed``)."""
+        from tunelens.engine._packed import context_unit, score
+
+        torch = self._torch()
+        units = [context_unit(key, {i: conts[i] for i in contexts[key]}) for key in keys]
+        request = torch.tensor([r for unit in units for _, _, r in unit.reads], dtype=torch.long)
+        with torch.inference_mode():
+            logprob, hit = score(self, units)
+        request = request.to(logprob.device)
+        total = torch.zeros(len(conts), dtype=torch.float64, device=logprob.device).index_add_(0, request, logprob)
+        greedy = torch.ones(len(conts), dtype=torch.bool, device=logprob.device)
+        greedy[request[~hit]] = False
+        return [LLResult(float(total[i]), len(conts[i]), bool(greedy[i])) for i in range(len(conts))]
 
     def _context_pass(self, ctx_keys: list[tuple[int, ...]]) -> tuple[Any, Any, Any]:
         """Run a batch of contexts; returns each row's last-position logits, the key/value cache and
@@ -399,6 +433,19 @@ class Engine:
         """:meth:`token_logprobs` of texts already encoded (two models of one tokenizer score
         the same ids without encoding them twice)."""
         torch = self._torch()
+        if self.packed_scoring:
+            from tunelens.engine._packed import score, text_unit
+
+            units = [text_unit(seq, i) for i, seq in enumerate(encoded) if len(seq) > 1]
+            with torch.inference_mode():
+                logprob, _ = score(self, units, share_prefix=False)
+            values = logprob.cpu().numpy()
+            out_packed, at = [], 0
+            for seq in encoded:
+                n = max(0, len(seq) - 1)
+                out_packed.append(values[at : at + n].copy())
+                at += n
+            return out_packed
         out: list[np.ndarray | None] = [None] * len(encoded)
         with torch.inference_mode():
             for batch in length_batches(encoded, len, self.batch_tokens, self.max_batch, self.step_overhead_tokens):
