@@ -24,7 +24,7 @@ from typing import Any
 
 from tunelens._version import __version__
 from tunelens.data import TaskSpec
-from tunelens.engine import Engine, Memo, MemoEngine
+from tunelens.engine import Memo, MemoEngine
 from tunelens.errors import TunelensError, UsageError
 from tunelens.models import (
     LoadedModel,
@@ -171,7 +171,11 @@ def audit(
         (m for m in (base_model, tuned_model) if m.kind == "retrieval" and all(m is not w for w in weightless)), None
     )
     base_engine = MemoEngine(base_model)
-    ctx = ProbeContext(base_engine, Engine(tuned_model), seed=seed, task=task, suite=suite_path, progress=progress)
+    # The tuned side answers a repeated request of a probe from its own passes too (a memo kept
+    # for that probe only), so both sides run the same passes: scores from a packed pass differ
+    # in the last bits with the pass a request lands in, and a null pair must differ in nothing.
+    tuned_engine = MemoEngine(tuned_model)
+    ctx = ProbeContext(base_engine, tuned_engine, seed=seed, task=task, suite=suite_path, progress=progress)
     results = AuditResults(
         tunelens_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -218,10 +222,11 @@ def audit(
         else:
             base_key = cache_key({**shared_key, "tuned": None, "probe": spec.name, "config": config_json})
             base_engine.memo = _base_memo(base_key, store, memos, fresh)
+            tuned_engine.memo = Memo()
             try:
                 result = spec.run(ctx, config)
             finally:
-                memo, base_engine.memo = base_engine.memo, None
+                memo, base_engine.memo, tuned_engine.memo = base_engine.memo, None, None
             _keep_memo(base_key, memo, store, memos)
             if memo.hits:
                 result.notes.append(_replay_note(spec.name, memo))
