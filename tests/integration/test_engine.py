@@ -114,6 +114,7 @@ def test_reserved_cache_decodes_like_the_growing_cache(tiny_loaded) -> None:
     """Greedy steps with the reserved cache give the growing cache's logits, also after
     rows leave the batch and past the reservation (where the buffers double)."""
     from tunelens.engine._kv_cache import ReservedLayer, reserve
+    from tunelens.models._cache_api import cache_kwargs, cache_of
 
     model = tiny_loaded.model
     ids = torch.randint(10, 1000, (3, 7), generator=torch.Generator().manual_seed(0))
@@ -121,7 +122,7 @@ def test_reserved_cache_decodes_like_the_growing_cache(tiny_loaded) -> None:
     for reserved in (False, True):
         with torch.no_grad():
             out = model(input_ids=ids, use_cache=True)
-            cache = reserve(out.past_key_values, 2) if reserved else out.past_key_values
+            cache = reserve(cache_of(out), 2) if reserved else cache_of(out)
             if reserved:
                 assert all(isinstance(layer, ReservedLayer) for layer in cache.layers)
             token, logits = out.logits[:, -1].argmax(-1), []
@@ -130,7 +131,7 @@ def test_reserved_cache_decodes_like_the_growing_cache(tiny_loaded) -> None:
                     keep = torch.tensor([0, 2])
                     cache.batch_select_indices(keep)
                     token = token[keep]
-                out = model(input_ids=token[:, None], past_key_values=cache, use_cache=True)
+                out = model(input_ids=token[:, None], **cache_kwargs(model, cache), use_cache=True)
                 logits.append(out.logits[:, -1])
                 token = out.logits[:, -1].argmax(-1)
             assert cache.get_seq_length() == 12

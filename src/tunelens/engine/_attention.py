@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from tunelens.models._cache_api import cache_kwargs, cache_of
+
 IMPLEMENTATION = "tunelens_argmax"
 """Name under which the capturing attention function is registered with transformers."""
 
@@ -197,5 +199,5 @@ def greedy_decode(model: Any, prompt_ids: Sequence[int], max_new_tokens: int, st
             if len(out_ids) == max_new_tokens:
                 break
             step = torch.tensor([[token]], dtype=torch.long, device=device)
-            out = model(input_ids=step, past_key_values=out.past_key_values, use_cache=True)
+            out = model(input_ids=step, **cache_kwargs(model, cache_of(out)), use_cache=True)
     return out_ids

@@ -30,6 +30,7 @@ import numpy as np
 
 from tunelens.engine._batching import length_batches
 from tunelens.models import LoadedModel
+from tunelens.models._cache_api import cache_kwargs, cache_of
 
 STEP_OVERHEAD_TOKENS = 48
 """The fixed cost of a forward pass in token positions, which sets how continuations are
@@ -410,10 +411,10 @@ class Engine:
                     input_ids=inputs,
                     attention_mask=step_mask,
                     position_ids=position + torch.arange(end - begin, device=device)[None, :],
-                    past_key_values=cache,
+                    **cache_kwargs(self.model, cache),
                     use_cache=True,
                 )
-                cache = step.past_key_values
+                cache = cache_of(step)
                 # Log-probabilities of the targets only: the logit minus the log normaliser, so no
                 # (rows x positions x vocabulary) tensor of log-probabilities is written.
                 logits = step.logits.float()

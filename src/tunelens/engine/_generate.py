@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tunelens.models._cache_api import cache_kwargs, cache_of
+
 if TYPE_CHECKING:
     from tunelens.engine._engine import Engine, GenRequest, Sampling
 
@@ -115,11 +117,11 @@ def generate_batch(
             input_ids=tokens[:, None],
             attention_mask=mask,
             position_ids=next_pos[:, None],
-            past_key_values=cache,
+            **cache_kwargs(engine.model, cache),
             use_cache=True,
         )
         engine._count_pass(len(active), 1, len(active))
-        cache = out.past_key_values
+        cache = cache_of(out)
         logits = out.logits[:, -1, :]
         next_pos = next_pos + 1
     for row, request in enumerate(requests):

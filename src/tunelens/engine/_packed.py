@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunelens.engine._batching import length_batches
 from tunelens.engine._prefill import _full_attention, prefix_pass, shared_prefix
+from tunelens.models._cache_api import cache_kwargs
 
 if TYPE_CHECKING:
     from tunelens.engine._engine import Engine
@@ -236,7 +237,7 @@ def score(engine: Engine, units: Sequence[Unit], share_prefix: bool = True) -> t
             input_ids=ids.to(device),
             attention_mask=mask.to(device),
             position_ids=pos.to(device),
-            past_key_values=cache,
+            **cache_kwargs(decoder, cache),
             use_cache=cache is not None,
         ).last_hidden_state
         where = torch.tensor(reads, dtype=torch.long, device=device)

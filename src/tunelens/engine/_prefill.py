@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tunelens.engine._batching import length_batches
+from tunelens.models._cache_api import cache_kwargs, cache_of
 
 if TYPE_CHECKING:
     from tunelens.engine._engine import Engine
@@ -117,7 +118,7 @@ def prefill_padded(engine: Engine, prompts: Sequence[Sequence[int]]) -> Prefille
     ids, mask, positions = engine._left_pad(prompts)
     out = engine.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
     engine._count_padded(prompts)
-    return Prefilled(out.logits[:, -1, :], out.past_key_values, mask, positions[:, -1] + 1, list(range(len(prompts))))
+    return Prefilled(out.logits[:, -1, :], cache_of(out), mask, positions[:, -1] + 1, list(range(len(prompts))))
 
 
 def prefix_pass(engine: Engine, prefix: Sequence[int]) -> Any:
@@ -133,7 +134,7 @@ def prefix_pass(engine: Engine, prefix: Sequence[int]) -> Any:
         logits_to_keep=1,
     )
     engine._count_pass(1, len(prefix), len(prefix))
-    return out.past_key_values
+    return cache_of(out)
 
 
 def group_pass(engine: Engine, tails: Sequence[Sequence[int]], head: Any, shared: int) -> tuple[Any, Any, Any]:
@@ -152,11 +153,11 @@ def group_pass(engine: Engine, tails: Sequence[Sequence[int]], head: Any, shared
         input_ids=ids,
         attention_mask=mask,
         position_ids=positions + shared,
-        past_key_values=cache,
+        **cache_kwargs(engine.model, cache),
         use_cache=True,
         logits_to_keep=1,
     )
-    return out.logits[:, -1, :], out.past_key_values, mask
+    return out.logits[:, -1, :], cache_of(out), mask
 
 
 def _merge(parts: list[tuple[Any, Any, Any]], shared: int) -> tuple[Any, Any, Any]:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tunelens.errors import TunelensError
+from tunelens.models._cache_api import cache_kwargs, cache_of, library_name
 
 SHOWN_DIFFERENCES = 3
 """How many differing tokens an error message names."""
@@ -63,30 +64,32 @@ def _proxy_module() -> type:
             input_ids: Any,
             attention_mask: Any = None,
             position_ids: Any = None,
-            past_key_values: ProxyCache | None = None,
+            cache: ProxyCache | None = None,
             use_cache: bool = False,
             logits_to_keep: int = 0,
+            past_key_values: ProxyCache | None = None,  # the name before transformers' rename
             **kwargs: Any,
         ) -> Any:
-            caches = past_key_values.caches if past_key_values is not None else [None, None, None]
+            past = cache if cache is not None else past_key_values
+            caches = past.caches if past is not None else [None, None, None]
             outs = [
                 model(
                     input_ids=input_ids,
                     attention_mask=attention_mask,
                     position_ids=position_ids,
-                    past_key_values=cache,
                     use_cache=use_cache,
                     logits_to_keep=logits_to_keep,
+                    **cache_kwargs(model, part),
                 )
-                for model, cache in zip((self.large, self.tuned, self.small), caches)
+                for model, part in zip((self.large, self.tuned, self.small), caches)
             ]
             large, tuned, small = (o.logits[..., : self.vocab_size].float() for o in outs)
             logits = large + self.alpha * (tuned - small)
-            cache = None
+            joint = None
             if use_cache:
-                cache = past_key_values or ProxyCache([None, None, None])
-                cache.caches = [o.past_key_values for o in outs]
-            return CausalLMOutputWithPast(logits=logits, past_key_values=cache)
+                joint = past or ProxyCache([None, None, None])
+                joint.caches = [cache_of(o) for o in outs]
+            return CausalLMOutputWithPast(logits=logits, **{library_name(): joint})
 
     return ProxyModel
 

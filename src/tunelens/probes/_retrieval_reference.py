@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tunelens.engine._attention import attention_implementation, head_grid
+from tunelens.models._cache_api import cache_kwargs, cache_of
 
 
 def reference_decode(
@@ -35,16 +36,16 @@ def reference_decode(
         cache = None
         if use_cache:
             prefill = model(input_ids=torch.tensor([sequence[:-1]], device=device), use_cache=True)
-            cache = prefill.past_key_values
+            cache = cache_of(prefill)
         for _ in range(max_new_tokens):
             if use_cache:
                 out = model(
                     input_ids=torch.tensor([sequence[-1:]], device=device),
-                    past_key_values=cache,
+                    **cache_kwargs(model, cache),
                     use_cache=True,
                     output_attentions=True,
                 )
-                cache = out.past_key_values
+                cache = cache_of(out)
             else:
                 out = model(input_ids=torch.tensor([sequence], device=device), output_attentions=True)
             token = int(out.logits[0, -1].argmax())

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tunelens.errors import TunelensError
+from tunelens.models._cache_api import cache_kwargs, cache_of
 
 IGNORE = -100
 
@@ -203,13 +204,13 @@ def causal_lm_loss(model: Any, ids: Any, labels: Any, mask: Any) -> Any:
     shared = _shared_prefix(ids, mask, limit=width - keep)
     if len(ids) > 1 and shared >= SHARED_PREFIX_MIN:
         head = model(input_ids=ids[:1, :shared], attention_mask=mask[:1, :shared], use_cache=True)
-        cache = head.past_key_values
+        cache = cache_of(head)
         cache.batch_select_indices(torch.zeros(len(ids), dtype=torch.long, device=ids.device))
         out = model(
             input_ids=ids[:, shared:],
             attention_mask=mask,
             position_ids=torch.arange(shared, width, device=ids.device)[None, :].expand(len(ids), -1),
-            past_key_values=cache,
+            **cache_kwargs(model, cache),
             use_cache=True,
             logits_to_keep=keep,
         )
