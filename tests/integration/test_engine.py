@@ -114,7 +114,7 @@ def test_reserved_cache_decodes_like_the_growing_cache(tiny_loaded) -> None:
     """Greedy steps with the reserved cache give the growing cache's logits, also after
     rows leave the batch and past the reservation (where the buffers double)."""
     from tunelens.engine._kv_cache import ReservedLayer, reserve
-    from tunelens.models._cache_api import cache_kwargs, cache_of
+    from tunelens.models import cache_kwargs, cache_of
 
     model = tiny_loaded.model
     ids = torch.randint(10, 1000, (3, 7), generator=torch.Generator().manual_seed(0))

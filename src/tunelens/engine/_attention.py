@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tunelens.models._cache_api import cache_kwargs, cache_of
+from tunelens.models import cache_kwargs, cache_of
 
 IMPLEMENTATION = "tunelens_argmax"
 """Name under which the capturing attention function is registered with transformers."""

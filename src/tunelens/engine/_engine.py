@@ -29,8 +29,7 @@ from typing import Any
 import numpy as np
 
 from tunelens.engine._batching import length_batches
-from tunelens.models import LoadedModel
-from tunelens.models._cache_api import cache_kwargs, cache_of
+from tunelens.models import LoadedModel, cache_kwargs, cache_of
 
 STEP_OVERHEAD_TOKENS = 48
 """The fixed cost of a forward pass in token positions, which sets how continuations are

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tunelens.models._cache_api import cache_kwargs, cache_of
+from tunelens.models import cache_kwargs, cache_of
 
 if TYPE_CHECKING:
     from tunelens.engine._engine import Engine, GenRequest, Sampling

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunelens.engine._batching import length_batches
 from tunelens.engine._prefill import _full_attention, prefix_pass, shared_prefix
-from tunelens.models._cache_api import cache_kwargs
+from tunelens.models import cache_kwargs
 
 if TYPE_CHECKING:
     from tunelens.engine._engine import Engine

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tunelens.engine._batching import length_batches
-from tunelens.models._cache_api import cache_kwargs, cache_of
+from tunelens.models import cache_kwargs, cache_of
 
 if TYPE_CHECKING:
     from tunelens.engine._engine import Engine

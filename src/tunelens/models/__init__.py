@@ -1,6 +1,7 @@
 """Model references and loading: embedded packages, GGUF, directories, hub ids, adapters, SVF checkpoints,
 and two channels that change no weight (proxy-tuning and retrieval)."""
 
+from tunelens.models._cache_api import cache_kwargs, cache_of
 from tunelens.models._embedded import EMBEDDED
 from tunelens.models._info import check_same_tokenizer, model_fingerprint, model_info, tokenizer_fingerprint
 from tunelens.models._loader import (
@@ -19,6 +20,8 @@ from tunelens.models._retrieval import BM25, FactRetriever, fact_sheet, read_fac
 from tunelens.models._shared import SharedView, load_pair, model_identity
 
 __all__ = [
+    "cache_kwargs",
+    "cache_of",
     "ADAPTER_META",
     "BM25",
     "CHANNEL_KINDS",

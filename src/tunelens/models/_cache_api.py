@@ -44,7 +44,4 @@ def cache_kwargs(model: Any, cache: Any) -> dict[str, Any]:
 def cache_of(output: Any) -> Any:
     """The key/value cache an output carries (None when it carries none)."""
     fields = getattr(type(output), "__dataclass_fields__", {})
-    for name in (NEW, OLD):
-        if name in fields:
-            return getattr(output, name)
-    return getattr(output, OLD, None)
+    return getattr(output, NEW if NEW in fields else OLD, None)

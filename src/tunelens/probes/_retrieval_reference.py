@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tunelens.engine._attention import attention_implementation, head_grid
-from tunelens.models._cache_api import cache_kwargs, cache_of
+from tunelens.models import cache_kwargs, cache_of
 
 
 def reference_decode(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tunelens.errors import TunelensError
-from tunelens.models._cache_api import cache_kwargs, cache_of
+from tunelens.models import cache_kwargs, cache_of
 
 IGNORE = -100
 
