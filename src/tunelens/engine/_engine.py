@@ -21,7 +21,6 @@ Run ``python benchmarks/engine.py`` for its throughput on the embedded model, an
 
 from __future__ import annotations
 
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tunelens.engine._batching import length_batches
+from tunelens.engine._prepack import prepack_linears
 from tunelens.models import LoadedModel, cache_kwargs, cache_of
 
 STEP_OVERHEAD_TOKENS = 48
@@ -94,56 +94,6 @@ def _chunks(need: Sequence[int], overhead: int) -> list[tuple[int, int]]:
     return chunks[::-1]
 
 
-UNEMBED_ROWS = 96
-"""Up to this many positions a pass, the CPU unembedding runs as ``W @ x.T`` (see
-:func:`_fast_unembedding`); beyond it, as the plain ``x @ W.T``, which is then faster: the
-transposed product's output must be copied into (rows, vocabulary) order, and that copy
-grows with the rows (embedded model, argmax included, median of 5 alternating rounds: 64
-rows 72 ms against 81 plain, 96 rows 110 against 132, 128 rows 136 against 113, 256 rows
-282 against 234)."""
-
-
-def _unembed(self: Any, x: Any) -> Any:
-    """``forward`` of the unembedding linear layer under :func:`_fast_unembedding`."""
-    import torch
-
-    x = x.contiguous()
-    rows = x.numel() // x.shape[-1] if x.shape[-1] else 0
-    if torch.is_grad_enabled() or self.weight.device.type != "cpu" or not 0 < rows <= UNEMBED_ROWS:
-        return torch.nn.Linear.forward(self, x)
-    out = (self.weight @ x.reshape(rows, x.shape[-1]).T).T.contiguous()
-    if self.bias is not None:
-        out = out + self.bias
-    return out.reshape(*x.shape[:-1], self.weight.shape[0])
-
-
-def _fast_unembedding(model: Any) -> None:
-    """Speed up the unembedding (the hidden states times the vocabulary matrix) of inference
-    passes on a CPU, once per model.
-
-    ``torch.nn.Linear`` computes ``x @ W.T``; for the few rows of a decoding step or a context
-    pass's last positions and a wide vocabulary, MKL runs ``W @ x.T`` faster on the development
-    machine (64 rows of the embedded model's 49,152 x 576 unembedding, argmax included: 60 ms
-    against 73; 8 rows: 18 against 25), and from about a hundred rows the plain product is
-    faster (``UNEMBED_ROWS``). The input is made contiguous first: ``logits_to_keep=1``
-    hands the layer ``hidden[:, -1:, :]``, a strided view, which torch otherwise multiplies as a
-    batched matmul with the weight expanded per row (0.24 s against 0.05 s for 32 rows). The
-    output is a contiguous (rows, vocabulary) tensor as before; only the order of summation
-    changes (float tolerance). Training passes (gradients on) and other devices run the layer
-    as it is."""
-    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    if head is None or getattr(head, "_tunelens_fast", False):
-        return
-    import torch
-
-    if type(head) is not torch.nn.Linear:  # an adapter layer or a custom head: contiguous input only
-        head.register_forward_pre_hook(lambda _m, args: (args[0].contiguous(), *args[1:]) if args else args)
-        head._tunelens_fast = True
-        return
-    head.forward = types.MethodType(_unembed, head)  # a method: a deep copy binds to the copy
-    head._tunelens_fast = True
-
-
 class Engine:
     """Batched scoring and generation over one loaded model."""
 
@@ -174,7 +124,7 @@ class Engine:
         self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
-        _fast_unembedding(self.model)
+        prepack_linears(self.model)
         self.limits = batch_limits(loaded)  # what the limits left None come from, and why
         self.batch_tokens = batch_tokens if batch_tokens is not None else self.limits.batch_tokens
         self.max_batch = max_batch if max_batch is not None else self.limits.max_batch

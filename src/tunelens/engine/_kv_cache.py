@@ -65,7 +65,14 @@ class ReservedLayer(DynamicLayer):
             super().crop(tokens_to_remove)
 
     def batch_select_indices(self, indices: Any) -> None:
-        self._k, self._v = self._k[indices], self._v[indices]
+        # Only the positions written so far are gathered; the rest of the reservation is new,
+        # unwritten room (gathering whole buffers copied every reserved step of every row
+        # each time a row finished).
+        for name in ("_k", "_v"):
+            old = getattr(self, name)
+            new = old.new_empty(len(indices), *old.shape[1:])
+            new[:, :, : self._length] = old[:, :, : self._length].index_select(0, indices)
+            setattr(self, name, new)
         self._expose()
 
     def reorder_cache(self, beam_idx: Any) -> None:
