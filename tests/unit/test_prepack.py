@@ -118,3 +118,7 @@ def test_a_head_that_is_not_a_plain_linear_layer_gets_a_contiguous_input() -> No
     prepack_linears(model)
     model.head(torch.randn(3, 4, 8)[:, -1:, :])
     assert model.head.seen == [True]
+
+
+def test_an_engine_without_a_model_routes_nothing() -> None:
+    assert prepack_linears(None) == 0

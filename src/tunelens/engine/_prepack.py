@@ -127,6 +127,8 @@ def prepack_linears(model: Any) -> int:
     :data:`PREPACK_MAX_BYTES`, run as they do, the unembedding with a contiguous input."""
     import torch
 
+    if not hasattr(model, "modules"):  # no module tree (an engine used for its tokenizer alone)
+        return 0
     cpu32 = [
         m
         for m in model.modules()
