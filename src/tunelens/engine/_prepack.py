@@ -33,6 +33,7 @@ Rules, so that nothing changes but speed:
 
 from __future__ import annotations
 
+import functools
 import types
 import weakref
 from typing import Any
@@ -90,11 +91,12 @@ def _forward(self: Any, x: Any) -> Any:
     packed = _reordered(self)
     if packed is None:
         return torch.nn.Linear.forward(self, x)
-    return torch.ops.mkldnn._linear_pointwise(x, packed, None if bias is None else bias.detach(), "none", [], "")
+    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")  # gradients are off: no detach
 
 
+@functools.cache
 def _works() -> bool:
-    """Whether this PyTorch build reorders a weight and multiplies with it correctly."""
+    """Whether this PyTorch build reorders a weight and multiplies with it correctly (asked once)."""
     import torch
 
     if not torch.backends.mkldnn.is_available():
@@ -107,9 +109,6 @@ def _works() -> bool:
         return bool(torch.allclose(out, x @ weight.T, atol=1e-5))
     except (AttributeError, RuntimeError, NotImplementedError):
         return False
-
-
-_WORKS: list[bool] = []
 
 
 def _contiguous_head(model: Any) -> None:
@@ -139,17 +138,11 @@ def prepack_linears(model: Any) -> int:
         if type(m) is torch.nn.Linear and m.weight.device.type == "cpu" and m.weight.dtype == torch.float32
     ]
     size = sum({m.weight.data_ptr(): m.weight.numel() * 4 for m in cpu32}.values())
-    if cpu32 and size <= PREPACK_MAX_BYTES:
-        if not _WORKS:
-            _WORKS.append(_works())
-        if _WORKS[0]:
-            for module in cpu32:
-                if not getattr(module, "_tunelens_prepacked", False):
-                    module.forward = types.MethodType(_forward, module)  # a method: a deep copy binds to the copy
-                    module._tunelens_prepacked = True
-        else:
-            cpu32 = []
-    else:
+    if size > PREPACK_MAX_BYTES or (cpu32 and not _works()):
         cpu32 = []
+    for module in cpu32:
+        if not getattr(module, "_tunelens_prepacked", False):
+            module.forward = types.MethodType(_forward, module)  # a method: a deep copy binds to the copy
+            module._tunelens_prepacked = True
     _contiguous_head(model)
     return len(cpu32)
