@@ -111,22 +111,27 @@ def test_audit_of_a_tune_carries_training_and_all_fields(
     assert results.base.tokenizer_fingerprint == results.tuned.tokenizer_fingerprint
 
 
-def test_trimmed_loss_equals_the_full_sequence_loss(tiny_model_dir: Path) -> None:
-    from tunelens.tuning._sft import _collate, causal_lm_loss, encode_conversation
+def test_trimmed_loss_equals_the_full_sequence_loss(tiny_model_dir: Path, monkeypatch) -> None:
+    from tunelens.tuning import _sft
 
     loaded = load_model(str(tiny_model_dir))
     examples, _ = support_desk_dataset(facts_per_level=1, n_pattern_only=4, seed=0)
-    batch = [encode_conversation(loaded.tokenizer, e["messages"], 256) for e in examples[:5]]
-    ids, labels, mask = _collate(batch, 0)
+    batch = [_sft.encode_conversation(loaded.tokenizer, e["messages"], 256) for e in examples[:5]]
+    ids, labels, mask = _sft._collate(batch, 0)
     with torch.no_grad():
         full = loaded.model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        trimmed = causal_lm_loss(loaded.model, ids, labels, mask)
-    assert trimmed.item() == pytest.approx(full.item(), rel=1e-5)
+        gathered = _sft.causal_lm_loss(loaded.model, ids, labels, mask)
+        # A model whose forward changes its logits after the unembedding keeps that forward.
+        monkeypatch.setattr(_sft, "decoder_and_unembedding", lambda model: None)
+        own_forward = _sft.causal_lm_loss(loaded.model, ids, labels, mask)
+    assert gathered.item() == pytest.approx(full.item(), rel=1e-5)
+    assert own_forward.item() == pytest.approx(full.item(), rel=1e-5)
 
 
 def test_a_shared_prefix_run_once_gives_the_same_loss_and_gradients(tiny_model_dir: Path, monkeypatch) -> None:
-    """The chat template's system prompt, shared by every example, runs once for the batch;
-    the loss and every parameter's gradient are those of the plain full-sequence pass."""
+    """The chat template's system prompt, shared by every example, runs once for the batch,
+    and only labelled positions are unembedded; the loss and every parameter's gradient (the
+    tied unembedding's included) are those of the model's own full-sequence pass."""
     from tunelens.tuning import _sft
 
     loaded = load_model(str(tiny_model_dir))
@@ -139,18 +144,24 @@ def test_a_shared_prefix_run_once_gives_the_same_loss_and_gradients(tiny_model_d
     for p in model.parameters():
         p.requires_grad_(True)
     grads = []
-    for minimum in (_sft.SHARED_PREFIX_MIN, 10**9):  # shared, then not
-        monkeypatch.setattr(_sft, "SHARED_PREFIX_MIN", minimum)
+    # The model's own forward with labels (every position unembedded) is the reference; then
+    # the shared prefix run once, then not (both unembed only the labelled positions).
+    for minimum in (None, _sft.SHARED_PREFIX_MIN, 10**9):
+        monkeypatch.setattr(_sft, "SHARED_PREFIX_MIN", minimum or 0)
         model.zero_grad()
-        loss = _sft.causal_lm_loss(model, ids, labels, mask)
+        if minimum is None:
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        else:
+            loss = _sft.causal_lm_loss(model, ids, labels, mask)
         loss.backward()
         grads.append((loss.item(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
     model.eval()
-    (shared_loss, shared_grads), (plain_loss, plain_grads) = grads
-    assert shared_loss == pytest.approx(plain_loss, rel=1e-5)
-    assert shared_grads.keys() == plain_grads.keys() and len(plain_grads) > 5
-    for name, grad in plain_grads.items():
-        assert torch.allclose(shared_grads[name], grad, atol=1e-5, rtol=1e-4), name
+    (full_loss, full_grads), *ours = grads
+    for loss, got in ours:
+        assert loss == pytest.approx(full_loss, rel=1e-5)
+        assert got.keys() == full_grads.keys() and len(full_grads) > 5
+        for name, grad in full_grads.items():
+            assert torch.allclose(got[name], grad, atol=1e-5, rtol=1e-4), name
 
 
 def test_null_audits_from_a_real_audit_keep_their_error_rates(

@@ -69,3 +69,15 @@ def test_packing_needs_custom_masks_full_attention_and_plain_logits() -> None:
     proxy = _engine_with()
     del proxy.model.get_decoder  # a module without a decoder of its own (proxy-tuning)
     assert not packs(proxy)
+
+
+def test_decoder_and_unembedding_only_where_the_logits_are_the_unembedding() -> None:
+    from tunelens.models import decoder_and_unembedding
+
+    plain = _engine_with().model
+    assert decoder_and_unembedding(plain) is not None
+    assert decoder_and_unembedding(_engine_with(final_logit_softcapping=30.0).model) is None
+    assert decoder_and_unembedding(_engine_with(logits_scaling=1.0).model) is not None
+    itself = _engine_with().model
+    itself.get_decoder = lambda: itself  # a decoder is not the whole model
+    assert decoder_and_unembedding(itself) is None

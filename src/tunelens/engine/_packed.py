@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunelens.engine._batching import length_batches
 from tunelens.engine._prefill import _full_attention, prefix_pass, shared_prefix
-from tunelens.models import cache_kwargs
+from tunelens.models import cache_kwargs, decoder_and_unembedding
 
 if TYPE_CHECKING:
     from tunelens.engine._engine import Engine
@@ -45,12 +45,6 @@ layers' work on the embedded model; units longer than this get a row of their ow
 
 HEAD_ROWS = 512
 """Positions unembedded at once (49,152 logits each on the embedded model: 100 MB a chunk)."""
-
-
-LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling")
-"""Config fields of models whose causal-LM forward rescales or caps the logits after the
-unembedding (Gemma 2 and 3, Cohere, Granite): packed scoring reads the decoder and the
-unembedding directly, so these models keep the padded path."""
 
 
 @dataclass
@@ -100,14 +94,8 @@ def packs(engine: Engine) -> bool:
     config = getattr(model, "config", None)
     if config is None or getattr(config, "_attn_implementation", None) not in ("sdpa", "eager"):
         return False
-    text = config.get_text_config() if hasattr(config, "get_text_config") else config
-    if any(getattr(text, name, None) not in (None, 1, 1.0) for name in LOGIT_TRANSFORMS):
-        return False  # its forward changes the logits after the unembedding; this path would not
-    try:
-        decoder, head = model.get_decoder(), model.get_output_embeddings()
-    except (AttributeError, NotImplementedError):
-        return False
-    return decoder is not None and head is not None and _full_attention(model)
+    # A model whose forward changes the logits after the unembedding keeps the padded path.
+    return decoder_and_unembedding(model) is not None and _full_attention(model)
 
 
 def _rows(units: Sequence[Unit], width: int) -> list[list[int]]:
