@@ -12,8 +12,9 @@
 3. Audit base against tuned with every probe into results.json and report.html, and print
    what stuck, what leaked and what it cost, and how the triage forecast fared.
 
-Run it with ``tunelens demo`` (under 10 minutes on a 2-core CPU) or ``tunelens demo --quick``
-(about a minute, two probes at the quick budget); ``benchmarks/demo_time.py`` measures both.
+Run it with ``tunelens demo`` (7 to 19 minutes on a 2-core CPU, as fast or slow as the machine
+runs that day) or ``tunelens demo --quick`` (2 to 4 minutes, three probes at the quick budget);
+``benchmarks/demo_time.py`` measures both.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ DEMO_BUDGETS: dict[str, str] = {
     "locality": "standard",
     "priming": "standard",
 }
-"""The full demo's budget per probe, so the whole demo fits 10 minutes on a 2-core CPU: the
+"""The full demo's budget per probe, chosen so that the whole demo took under 10 minutes on a
+2-core CPU running at full speed (7 to 19 minutes as the machine's speed varies): the
 probes of the demo's story (what the replies now do, what stuck, what leaked, what it cost,
 where, what spilled over) and the context probe at the standard budget; diversity at quick,
 since ``behaviour`` already shows the replies' switch of format at standard (diversity adds

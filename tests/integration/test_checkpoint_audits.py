@@ -45,6 +45,19 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> P
     return run
 
 
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, run_dir: Path):
+    """The serial audit of the run's checkpoints (its own results cache), which the tests of
+    the trajectory and of the Ray run both read."""
+    out = tmp_path_factory.mktemp("serial")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TUNELENS_RESULTS_CACHE", str(out / "cache"))
+        trajectory = audit_checkpoints(
+            str(tiny_model_dir), run_dir=run_dir, out_dir=out / "traj", probes=PROBES, quick=True
+        )
+    return trajectory, out / "traj"
+
+
 def test_memo_engine_answers_what_the_engine_computes(tiny_loaded) -> None:
     plain, memo = Engine(tiny_loaded), MemoEngine(tiny_loaded, Memo())
     requests = [LLRequest("The capital of France is", c) for c in (" Paris", " Lyon", " a city by the sea")]
@@ -71,9 +84,8 @@ def test_memo_engine_answers_what_the_engine_computes(tiny_loaded) -> None:
     assert memo.memo.misses == 10
 
 
-def test_every_checkpoint_against_one_base(tmp_path: Path, tiny_model_dir: Path, run_dir: Path) -> None:
-    out = tmp_path / "traj"
-    trajectory = audit_checkpoints(str(tiny_model_dir), run_dir=run_dir, out_dir=out, probes=PROBES, quick=True)
+def test_every_checkpoint_against_one_base(tmp_path: Path, tiny_model_dir: Path, run_dir: Path, serial) -> None:
+    trajectory, out = serial
     assert trajectory.steps == [10, 20] and trajectory.folders == ["step-000010", "step-000020"]
     assert (out / "trajectory.html").is_file() and (out / "trajectory.json").is_file()
     first, second = (load_results(out / f / "results.json") for f in trajectory.folders)
@@ -127,27 +139,27 @@ def test_a_later_audit_replays_the_base_from_the_cache(tmp_path: Path, tiny_mode
 
 
 def test_ray_gives_the_serial_numbers(
-    tmp_path: Path, tiny_model_dir: Path, run_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_model_dir: Path, run_dir: Path, serial, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ray = pytest.importorskip("ray")
-    runs = {}
-    for how in ("serial", "ray"):
-        monkeypatch.setenv("TUNELENS_RESULTS_CACHE", str(tmp_path / f"cache-{how}"))  # nothing shared between them
-        runs[how] = audit_checkpoints(
-            str(tiny_model_dir),
-            [str(run_dir / "checkpoint-20"), str(run_dir / "checkpoint-10")],
-            out_dir=tmp_path / how,
-            probes=PROBES,
-            quick=True,
-            ray="local" if how == "ray" else None,
-        )
+    serial_run, serial_out = serial
+    monkeypatch.setenv("TUNELENS_RESULTS_CACHE", str(tmp_path / "cache-ray"))  # nothing shared with the serial run
+    on_ray = audit_checkpoints(
+        str(tiny_model_dir),
+        [str(run_dir / "checkpoint-20"), str(run_dir / "checkpoint-10")],  # named out of order
+        out_dir=tmp_path / "ray",
+        probes=PROBES,
+        quick=True,
+        ray="local",
+    )
     ray.shutdown()
-    assert runs["ray"].executor == "ray (local)" and runs["serial"].executor == "serial"
-    assert runs["ray"].metrics == runs["serial"].metrics
-    for folder in runs["serial"].folders:
-        serial, on_ray = (load_results(tmp_path / how / folder / "results.json") for how in ("serial", "ray"))
-        assert [m.model_dump() for m in serial.metrics()] == [m.model_dump() for m in on_ray.metrics()]
-        assert [p.notes for p in serial.probes] == [p.notes for p in on_ray.probes]
+    assert on_ray.executor == "ray (local)" and serial_run.executor == "serial"
+    assert on_ray.folders == serial_run.folders
+    assert on_ray.metrics == serial_run.metrics
+    for folder in serial_run.folders:
+        here, there = (load_results(out / folder / "results.json") for out in (serial_out, tmp_path / "ray"))
+        assert [m.model_dump() for m in here.metrics()] == [m.model_dump() for m in there.metrics()]
+        assert [p.notes for p in here.probes] == [p.notes for p in there.probes]
 
 
 def test_cli_audits_a_run_tune_saved(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture) -> None:

@@ -10,7 +10,7 @@ from tunelens.cli._common import add_load_options, load_options, say
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="the whole story on the embedded model, in minutes", description=__doc__)
     p.add_argument(
-        "--quick", action="store_true", help="the two core probes, fewer items (under 3 minutes on a 2-core CPU)"
+        "--quick", action="store_true", help="the three core probes, fewer items (2 to 4 minutes on a 2-core CPU)"
     )
     p.add_argument("--out", default="tunelens-demo", help="output directory (default: tunelens-demo)")
     p.add_argument("--model", default=None, help="model reference (default: embedded:smollm2-135m-instruct)")
