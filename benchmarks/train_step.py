@@ -1,6 +1,7 @@
-"""A LoRA training step of the demo, with the vocabulary projection on the labelled positions
-only (``tuning/_sft.causal_lm_loss`` through the decoder and the unembedding) against the
-model's own forward, which unembeds every position from the first labelled one on.
+"""A LoRA training step of the demo as ``tuning/_sft.causal_lm_loss`` runs it (the decoder,
+then the vocabulary projection on the labelled positions only, its cross-entropy in one
+autograd step, the frozen unembedding on its reordered oneDNN copy) against the model's own
+forward, which unembeds every position from the first labelled one on.
 
 One model with the demo's LoRA adapter (rank 16 on every projection) and the demo's batches
 of 8 support-desk examples; the two ways alternate (``--rounds`` each) on the same batches,

@@ -13,7 +13,8 @@ alternated in one process: 60 chat replies of up to 128 tokens in 38.6 and 39.0 
 19.6. Results agree with ``x @ W.T`` to float tolerance (3e-6 on logits of order 1); only
 the order of summation changes. Training was tried on reordered weights too (a LoRA's frozen
 base layers, the input's gradient from a reordered transpose): eight demo steps took as long
-either way, so training keeps the plain layers.
+either way, so training keeps the plain layers; only a frozen unembedding is multiplied on its
+reordered copy there (:func:`frozen_linear`, inside the training loss's own autograd step).
 
 Rules, so that nothing changes but speed:
 
@@ -92,6 +93,23 @@ def _forward(self: Any, x: Any) -> Any:
     if packed is None:
         return torch.nn.Linear.forward(self, x)
     return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")  # gradients are off: no detach
+
+
+def frozen_linear(module: Any, x: Any) -> Any:
+    """``module(x)`` computed without autograd (call it under ``torch.no_grad`` or inside an
+    autograd function that supplies its own gradients): on the reordered copy of the weight
+    where the rules above allow it and the weight is frozen (a training step's unembedding
+    under a LoRA), else as the plain layer (a weight that changes every step would be
+    reordered at every step)."""
+    import torch
+
+    weight = module.weight
+    if weight.requires_grad or weight.device.type != "cpu" or weight.dtype != torch.float32 or x.dtype != weight.dtype:
+        return torch.nn.functional.linear(x, weight, module.bias)
+    packed = _reordered(module) if _works() else None
+    if packed is None:
+        return torch.nn.functional.linear(x, weight, module.bias)
+    return torch.ops.mkldnn._linear_pointwise(x.contiguous(), packed, module.bias, "none", [], "")
 
 
 @functools.cache

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from tunelens.errors import TunelensError
 from tunelens.models import cache_kwargs, cache_of, decoder_and_unembedding
+from tunelens.tuning._vocab_loss import vocab_cross_entropy
 
 IGNORE = -100
 
@@ -234,8 +235,7 @@ def causal_lm_loss(model: Any, ids: Any, labels: Any, mask: Any) -> Any:
     # out.last_hidden_state covers positions start .. width-1; position p predicts token p+1.
     targets = labels[:, start + 1 :]
     read = targets != IGNORE
-    logits = parts[1](out.last_hidden_state[:, :-1][read])
-    return torch.nn.functional.cross_entropy(logits.float(), targets[read])
+    return vocab_cross_entropy(parts[1], out.last_hidden_state[:, :-1][read], targets[read])
 
 
 def _shared_prefix(ids: Any, mask: Any, limit: int) -> int:

@@ -1,0 +1,37 @@
+"""The one-step vocabulary cross-entropy of training gives autograd's loss and gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tunelens.tuning._vocab_loss import vocab_cross_entropy
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+@pytest.mark.parametrize("bias", [False, True])
+def test_loss_and_gradients_are_autograds(frozen: bool, bias: bool) -> None:
+    torch.manual_seed(0)
+    head = torch.nn.Linear(24, 301, bias=bias)
+    head.weight.requires_grad_(not frozen)
+    if head.bias is not None:
+        head.bias.requires_grad_(not frozen)
+    hidden = torch.randn(37, 24)
+    targets = torch.randint(0, 301, (37,))
+    grads = []
+    for way in ("autograd", "ours"):
+        x = hidden.clone().requires_grad_(True)
+        head.zero_grad(set_to_none=True)
+        if way == "autograd":
+            loss = torch.nn.functional.cross_entropy(head(x), targets)
+        else:
+            loss = vocab_cross_entropy(head, x, targets)
+        (loss * 3.0).backward()  # an outer factor reaches the gradients
+        grads.append((loss.item(), x.grad, [None if p.grad is None else p.grad.clone() for p in head.parameters()]))
+    (want, want_x, want_params), (got, got_x, got_params) = grads
+    assert got == pytest.approx(want, rel=1e-5)
+    assert torch.allclose(got_x, want_x, atol=1e-6, rtol=1e-4)
+    for g, w in zip(got_params, want_params):
+        assert (g is None) == (w is None) == frozen
+        if g is not None:
+            assert torch.allclose(g, w, atol=1e-6, rtol=1e-4)
