@@ -35,3 +35,14 @@ def test_loss_and_gradients_are_autograds(frozen: bool, bias: bool) -> None:
         assert (g is None) == (w is None) == frozen
         if g is not None:
             assert torch.allclose(g, w, atol=1e-6, rtol=1e-4)
+
+
+def test_a_head_that_is_not_a_plain_linear_layer_runs_as_it_is() -> None:
+    class Scaled(torch.nn.Linear):  # an adapter's extra term, say
+        def forward(self, x):
+            return super().forward(x) * 2.0
+
+    torch.manual_seed(0)
+    head, hidden, targets = Scaled(8, 50), torch.randn(5, 8), torch.randint(0, 50, (5,))
+    want = torch.nn.functional.cross_entropy(head(hidden), targets)
+    assert vocab_cross_entropy(head, hidden, targets).item() == pytest.approx(want.item(), rel=1e-6)

@@ -194,7 +194,8 @@ def causal_lm_loss(model: Any, ids: Any, labels: Any, mask: Any) -> Any:
       49,152 tokens, forward and backward, took a fifth of a demo step when it ran at every
       position from the first labelled one on). A model whose forward changes the logits
       after the unembedding (``decoder_and_unembedding``) keeps its own forward, with logits
-      from the first position that predicts a label onward;
+      from the first position that predicts a label onward. The cross-entropy and its
+      gradient take one autograd step (``vocab_cross_entropy``);
     * a prefix every example of the batch shares (a chat template's system prompt: 24 of the
       111 tokens of a demo example) runs once, as one row, and its keys and values are
       gathered for every row; gradients reach it through the gather, summed over the rows, as

@@ -17,8 +17,12 @@ from typing import Any
 def vocab_cross_entropy(head: Any, hidden: Any, targets: Any) -> Any:
     """Mean cross-entropy of ``targets`` (n) under ``head(hidden)`` (hidden: n x d), with the
     gradients ``torch.nn.functional.cross_entropy`` would give ``hidden`` and, where they
-    take one, the head's weight and bias (float tolerance)."""
+    take one, the head's weight and bias (float tolerance). A head that is not a plain linear
+    layer (an adapter on the unembedding) goes through autograd as it is."""
     import torch
+
+    if type(head) is not torch.nn.Linear:
+        return torch.nn.functional.cross_entropy(head(hidden).float(), targets)
 
     class _Loss(torch.autograd.Function):
         @staticmethod
