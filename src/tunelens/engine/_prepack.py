@@ -76,23 +76,28 @@ def _reordered(module: Any) -> Any | None:
     return copy
 
 
-def _forward(self: Any, x: Any) -> Any:
-    """``forward`` of a linear layer under :func:`prepack_linears`."""
+def _on_copy(module: Any, x: Any) -> Any | None:
+    """``module(x)`` on the reordered copy of its weight, or None where the rules keep the
+    plain layer (another device or dtype, an inference tensor). Computes no gradient."""
     import torch
 
-    weight, bias = self.weight, self.bias
-    x = x.contiguous()
-    if (
-        torch.is_grad_enabled()
-        or weight.device.type != "cpu"
-        or weight.dtype != torch.float32
-        or x.dtype != weight.dtype
-    ):
-        return torch.nn.Linear.forward(self, x)  # training, anything that needs a gradient, other devices
-    packed = _reordered(self)
+    weight = module.weight
+    if weight.device.type != "cpu" or weight.dtype != torch.float32 or x.dtype != weight.dtype:
+        return None
+    packed = _reordered(module)
     if packed is None:
-        return torch.nn.Linear.forward(self, x)
-    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")  # gradients are off: no detach
+        return None
+    return torch.ops.mkldnn._linear_pointwise(x.contiguous(), packed, module.bias, "none", [], "")
+
+
+def _forward(self: Any, x: Any) -> Any:
+    """``forward`` of a linear layer under :func:`prepack_linears`: training and anything
+    else that needs a gradient runs the plain layer."""
+    import torch
+
+    x = x.contiguous()
+    out = None if torch.is_grad_enabled() else _on_copy(self, x)
+    return torch.nn.Linear.forward(self, x) if out is None else out
 
 
 def frozen_linear(module: Any, x: Any) -> Any:
@@ -103,13 +108,8 @@ def frozen_linear(module: Any, x: Any) -> Any:
     reordered at every step)."""
     import torch
 
-    weight = module.weight
-    if weight.requires_grad or weight.device.type != "cpu" or weight.dtype != torch.float32 or x.dtype != weight.dtype:
-        return torch.nn.functional.linear(x, weight, module.bias)
-    packed = _reordered(module) if _works() else None
-    if packed is None:
-        return torch.nn.functional.linear(x, weight, module.bias)
-    return torch.ops.mkldnn._linear_pointwise(x.contiguous(), packed, module.bias, "none", [], "")
+    out = None if module.weight.requires_grad or not _works() else _on_copy(module, x)
+    return torch.nn.functional.linear(x, module.weight, module.bias) if out is None else out
 
 
 @functools.cache

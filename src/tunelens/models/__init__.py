@@ -14,7 +14,7 @@ from tunelens.models._loader import (
     load_tokenizer,
     resolve_load,
 )
-from tunelens.models._parts import LOGIT_TRANSFORMS, decoder_and_unembedding
+from tunelens.models._parts import decoder_and_unembedding
 from tunelens.models._proxy import shared_vocab_size
 from tunelens.models._refs import CHANNEL_KINDS, DEFAULT_MODEL, SVF_VECTORS, ModelRef, parse_ref
 from tunelens.models._retrieval import BM25, FactRetriever, fact_sheet, read_facts, write_fact_sheet
@@ -24,7 +24,6 @@ __all__ = [
     "cache_kwargs",
     "cache_of",
     "decoder_and_unembedding",
-    "LOGIT_TRANSFORMS",
     "ADAPTER_META",
     "BM25",
     "CHANNEL_KINDS",

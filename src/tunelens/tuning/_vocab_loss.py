@@ -11,6 +11,7 @@ multiplies on its reordered oneDNN copy (``engine._prepack.frozen_linear``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 
@@ -23,30 +24,35 @@ def vocab_cross_entropy(head: Any, hidden: Any, targets: Any) -> Any:
 
     if type(head) is not torch.nn.Linear:
         return torch.nn.functional.cross_entropy(head(hidden).float(), targets)
+    return _loss_function().apply(hidden, head.weight, head.bias, head, targets)
 
-    class _Loss(torch.autograd.Function):
+
+@functools.cache
+def _loss_function() -> Any:
+    """The autograd function (made at first use: torch is imported lazily)."""
+    import torch
+
+    from tunelens.engine._prepack import frozen_linear
+
+    class VocabLoss(torch.autograd.Function):
         @staticmethod
-        def forward(ctx: Any, h: Any, weight: Any, bias: Any) -> Any:
-            from tunelens.engine._prepack import frozen_linear
-
+        def forward(ctx: Any, h: Any, weight: Any, bias: Any, head: Any, targets: Any) -> Any:
             logits = frozen_linear(head, h).float()
             lse = torch.logsumexp(logits, dim=1)
-            loss = (lse - logits.gather(1, targets[:, None]).squeeze(1)).mean()
-            ctx.save_for_backward(h, weight)
+            ctx.save_for_backward(h, weight, targets)
             ctx.logits, ctx.lse = logits, lse  # intermediates: the backward reuses the logits' memory
-            return loss
+            return (lse - logits.gather(1, targets[:, None]).squeeze(1)).mean()
 
         @staticmethod
         def backward(ctx: Any, grad: Any) -> Any:
-            h, weight = ctx.saved_tensors
+            h, weight, targets = ctx.saved_tensors
             probs = ctx.logits.sub_(ctx.lse[:, None]).exp_()
-            probs[torch.arange(len(targets), device=probs.device), targets] -= 1.0
-            probs.mul_(grad / len(targets))
             ctx.logits = ctx.lse = None
-            dlogits = probs.to(weight.dtype)
+            probs[torch.arange(len(targets), device=probs.device), targets] -= 1.0
+            dlogits = probs.mul_(grad / len(targets)).to(weight.dtype)
             dh = dlogits @ weight if ctx.needs_input_grad[0] else None
             dweight = dlogits.T @ h if ctx.needs_input_grad[1] else None
             dbias = dlogits.sum(0) if ctx.needs_input_grad[2] else None
-            return dh, dweight, dbias
+            return dh, dweight, dbias, None, None
 
-    return _Loss.apply(hidden, head.weight, head.bias)
+    return VocabLoss
