@@ -40,6 +40,18 @@ def test_needle_span_covers_the_needle(engine: Engine) -> None:
         assert list(inst.prompt_ids) == engine.encode(inst.prompt)
 
 
+def test_batched_greedy_ids_equal_one_needle_at_a_time(engine: Engine) -> None:
+    """The probe decodes every needle's answer in one batch; the tokens are the ones a
+    one-prompt greedy loop decodes, EOS excluded and the budget kept."""
+    stop = eos_ids(engine.model, engine.tokenizer)
+    instances = [i for seed in (1, 2) for i in needle_instances(engine, (48, 96), (0.3, 0.7), 1, seed=seed)]
+    prompts = [i.prompt_ids for i in instances]
+    assert len({len(p) for p in prompts}) > 1  # rows of unequal length share the batch
+    batched = engine.greedy_token_ids(prompts, 8)
+    assert batched == [greedy_decode(engine.model, p, 8, stop) for p in prompts]
+    assert all(0 < len(ids) <= 8 for ids in batched)
+
+
 @pytest.mark.parametrize("use_cache", [False, True])
 def test_one_pass_equals_step_by_step(engine: Engine, use_cache: bool) -> None:
     model = engine.model

@@ -30,12 +30,14 @@ def test_fact_pool_interleaves_categories_best_known_first_without_repeats() -> 
     assert fact_pool(seed=1) != pool  # US states and distractors follow the seed
 
 
-def test_round_size_aims_at_the_target_at_the_share_known_so_far() -> None:
+def test_round_size_aims_at_the_target_at_the_share_of_the_latest_facts_asked() -> None:
     cfg = ContextConfig(target_known=60, expected_known=0.4, min_round=10)
-    assert round_size(cfg, missing=60, asked=0, paired=0) == 165  # 1.1 * 60 / 0.4
-    assert round_size(cfg, missing=20, asked=100, paired=40) == 55  # 1.1 * 20 / 0.4
-    assert round_size(cfg, missing=1, asked=100, paired=90) == 10  # never fewer than min_round
-    assert round_size(cfg, missing=10, asked=50, paired=0) == 220  # none known: share floored at 5%
+    assert round_size(cfg, missing=60, paired=[]) == 165  # 1.1 * 60 / 0.4
+    # 60 of the first 100 known, 20 of the later 50: the later half's share (0.4) counts
+    assert round_size(cfg, missing=20, paired=[True] * 30 + [False] * 20 + [True] * 20 + [False] * 30) == 55
+    assert round_size(cfg, missing=1, paired=[True] * 100) == 10  # never fewer than min_round
+    assert round_size(cfg, missing=10, paired=[True] * 25 + [False] * 25) == 220  # none lately: share floored at 5%
+    assert ContextConfig().min_round == 40  # a follow-up round asks enough not to need a third
 
 
 def test_compare_ratio_identical_is_null_and_shift_is_detected() -> None:

@@ -13,9 +13,10 @@ Two tools on a loaded Hugging Face causal LM whose attention goes through transf
   zeroing their query slice (a forward hook on ``q_proj``); with a zero query every
   attention logit is equal. Hooks are removed on exit and no weight is touched.
 
-:func:`greedy_decode` returns the token ids a model generates greedily, which the
-teacher-forced scoring of retrieval heads needs exactly (re-encoding decoded text need
-not give the same tokens).
+:func:`greedy_decode` returns the token ids a model generates greedily for one prompt, the
+reference for the engine's batched ``Engine.greedy_token_ids`` that the retrieval-heads probe
+uses: its teacher-forced scoring needs the decoded tokens exactly (re-encoding decoded text
+need not give the same tokens).
 """
 
 from __future__ import annotations

@@ -422,6 +422,19 @@ class Engine:
     ) -> list[str]:
         """:meth:`generate` from prompts already tokenized (``prompts[i]`` replaces
         ``requests[i].prompt``; the requests give the token budget and stop strings)."""
+        return self._decode(prompts, requests, sampling)[0]
+
+    def greedy_token_ids(self, prompts: Sequence[Sequence[int]], max_new_tokens: int) -> list[list[int]]:
+        """The token ids each prompt's greedy reply is made of, in batches (the EOS that ends a
+        reply excluded): what a one-prompt greedy loop decodes, up to float tolerance, for
+        probes that score the tokens themselves (re-encoding a reply's text need not give
+        them back)."""
+        requests = [GenRequest("", max_new_tokens)] * len(prompts)
+        return self._decode(prompts, requests, Sampling())[1]
+
+    def _decode(
+        self, prompts: Sequence[Sequence[int]], requests: Sequence[GenRequest], sampling: Sampling
+    ) -> tuple[list[str], list[list[int]]]:
         from tunelens.engine._generate import generate_batch
 
         torch = self._torch()
@@ -431,13 +444,16 @@ class Engine:
         if any(not p for p in encoded):
             raise ValueError("every prompt must hold at least one token")
         texts: list[str] = [""] * len(requests)
+        tokens: list[list[int]] = [[] for _ in requests]
 
         def cost(i: int) -> int:
             return len(encoded[i]) + requests[i].max_new_tokens
 
         with torch.inference_mode():
             for batch in length_batches(list(range(len(requests))), cost, self.gen_batch_tokens, self.gen_max_batch):
-                outs = generate_batch(self, [encoded[i] for i in batch], [requests[i] for i in batch], sampling, batch)
-                for i, text in zip(batch, outs):
-                    texts[i] = text
-        return texts
+                outs, ids = generate_batch(
+                    self, [encoded[i] for i in batch], [requests[i] for i in batch], sampling, batch
+                )
+                for i, text, row in zip(batch, outs, ids):
+                    texts[i], tokens[i] = text, row
+        return texts, tokens

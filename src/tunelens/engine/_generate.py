@@ -67,20 +67,17 @@ def generate_batch(
     requests: list[GenRequest],
     sampling: Sampling,
     request_ids: list[int],
-) -> list[str]:
+) -> tuple[list[str], list[list[int]]]:
+    """Each request's reply text (cut at its first stop string) and the token ids decoded
+    for it (the ending EOS excluded, not cut at a stop string), in the order given."""
     import torch
 
+    from tunelens.engine._attention import eos_ids as ending_ids
     from tunelens.engine._kv_cache import reserve  # imports transformers
     from tunelens.engine._prefill import prefill
 
     tokenizer = engine.tokenizer
-    eos_ids = {int(engine.tokenizer.eos_token_id)} if tokenizer.eos_token_id is not None else set()
-    generation_config = getattr(engine.model, "generation_config", None)
-    extra_eos = getattr(generation_config, "eos_token_id", None)
-    if isinstance(extra_eos, int):
-        eos_ids.add(extra_eos)
-    elif isinstance(extra_eos, list):
-        eos_ids.update(int(e) for e in extra_eos)
+    eos_ids = ending_ids(engine.model, tokenizer)
     generators = [torch.Generator().manual_seed(sampling.seed * 1_000_003 + rid) for rid in request_ids]
     first = prefill(engine, prompts)
     max_steps = max(r.max_new_tokens for r in requests)
@@ -127,4 +124,4 @@ def generate_batch(
     for row, request in enumerate(requests):
         if not request.stop:
             texts[row] = tokenizer.decode(generated[row], skip_special_tokens=True)
-    return texts
+    return texts, generated

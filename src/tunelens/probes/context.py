@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tunelens.data import FactItem, world_facts
@@ -57,7 +58,8 @@ class ContextConfig:
     (``world_facts``: about 250 countries' capitals, currencies and continents, 50 US state
     capitals, 118 element symbols, about 900 facts, best-known first), until ``target_known``
     facts are known to both models or the pool is spent. Each round asks enough new facts to
-    reach the target at the share known so far (``expected_known`` before the first round).
+    reach the target at the share known in the later half of those asked so far
+    (``expected_known`` before the first round), and never fewer than ``min_round``.
 
     Measured on SmolLM2-135M-Instruct at standard: one round of 165 facts, 96 known (58%);
     on the 60 kept, context recall p_s 80% under the instructed prompt, memorization ratio
@@ -72,7 +74,10 @@ class ContextConfig:
 
     target_known: int = 60  # facts both models know closed-book: the paired set of the conflict metrics
     expected_known: float = 0.4  # share of asked facts expected known by both, to size the first round
-    min_round: int = 10  # fewest facts a round asks (two per category)
+    # Fewest facts a round asks. A round costs mostly its decoding steps, which a few dozen
+    # more rows barely lengthen (on the 2-core CPU one model answered 10 questions in 4-5 s and
+    # 165 in 22-27 s), so a round after the first asks enough not to need a third.
+    min_round: int = 40
     max_facts: int | None = None  # cap on the pool (None: every packaged fact)
     # Room for a reply in a trained house style (greeting line first) to reach the answer.
     max_new_tokens: int = 32
@@ -173,10 +178,14 @@ def fact_pool(seed: int, max_facts: int | None = None) -> list[FactItem]:
     return pool[:max_facts] if max_facts is not None else pool
 
 
-def round_size(cfg: ContextConfig, missing: int, asked: int, paired: int) -> int:
-    """How many new facts the next round asks: enough to find ``missing`` more paired facts
-    at the share paired so far (``cfg.expected_known`` before any), with a tenth to spare."""
-    share = paired / asked if asked else cfg.expected_known
+def round_size(cfg: ContextConfig, missing: int, paired: Sequence[bool]) -> int:
+    """How many new facts the next round asks: enough to find ``missing`` more paired facts,
+    with a tenth to spare, at the share paired among the later half of the facts asked so far
+    (``paired``, in the order asked; ``cfg.expected_known`` before any). The pool asks the
+    best-known facts first, so the share falls as it goes, and the latest facts asked are the
+    best guess of the next ones'."""
+    recent = paired[len(paired) // 2 :]
+    share = sum(recent) / len(recent) if recent else cfg.expected_known
     return max(cfg.min_round, math.ceil(1.1 * missing / max(share, 0.05)))
 
 
@@ -191,9 +200,14 @@ class ClosedBook:
     pool_size: int
 
     @property
+    def both_know(self) -> list[bool]:
+        """Whether both models answered each fact right, in the order asked."""
+        return [b and t for b, t in zip(self.known["base"], self.known["tuned"])]
+
+    @property
     def paired(self) -> list[int]:
         """Indices of the facts both models answered right, in the order asked."""
-        return [k for k in range(len(self.items)) if self.known["base"][k] and self.known["tuned"][k]]
+        return [k for k, both in enumerate(self.both_know) if both]
 
 
 def ask_closed_book(ctx: ProbeContext, cfg: ContextConfig) -> ClosedBook:
@@ -202,7 +216,7 @@ def ask_closed_book(ctx: ProbeContext, cfg: ContextConfig) -> ClosedBook:
     pool = fact_pool(ctx.seed, cfg.max_facts)
     book = ClosedBook([], {"base": [], "tuned": []}, {"base": [], "tuned": []}, 0, len(pool))
     while len(book.paired) < cfg.target_known and len(book.items) < len(pool):
-        size = round_size(cfg, cfg.target_known - len(book.paired), len(book.items), len(book.paired))
+        size = round_size(cfg, cfg.target_known - len(book.paired), book.both_know)
         batch = pool[len(book.items) : len(book.items) + size]
         book.rounds += 1
         ctx.progress(f"context: round {book.rounds}, closed-book answers to {len(batch)} questions")
