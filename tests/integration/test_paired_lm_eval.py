@@ -117,6 +117,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory, smollm_tokenizer) -> dict[str
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.setenv("TRANSFORMERS_OFFLINE", "1")
         mp.setenv("HF_DATASETS_CACHE", str(root / "hf_datasets"))
+        # lm-eval's bootstrap of BLEU's stderr forks a process pool; forked from this process,
+        # which holds torch's (and an earlier test's Ray) threads, a worker can hang on a lock.
+        mp.setenv("DISABLE_MULTIPROC", "1")
         return {
             "base": _evaluate(models[0], root / "base", manager, ["tiny_mc", "tiny_gen"]),
             "tuned": _evaluate(models[1], root / "tuned", manager, ["tiny_mc", "tiny_gen"]),

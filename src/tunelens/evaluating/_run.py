@@ -10,8 +10,10 @@ which reads the sample logs and tests every metric paired over the documents.
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,22 +95,26 @@ def evaluate_model(
     loaded = load_model(model, options)
     lm = TunelensLM(pretrained=loaded, batch_size=batch_size, **(lm_kwargs or {}))
     tracker = EvaluationTracker(output_path=str(folder / "results.json"))
-    results = simple_evaluate(
-        model=lm,
-        model_args={"pretrained": model},
-        tasks=names,
-        num_fewshot=num_fewshot,
-        limit=limit,
-        log_samples=True,
-        evaluation_tracker=tracker,
-        apply_chat_template=apply_chat_template,
-        gen_kwargs=gen_kwargs,
-        task_manager=task_manager,
-        random_seed=random_seed,
-        numpy_random_seed=random_seed,
-        torch_random_seed=random_seed,
-        fewshot_random_seed=random_seed,
-    )
+    # lm-eval bootstraps a corpus metric's stderr (BLEU, chrF, TER) in a forked process pool;
+    # forked from this process, which holds torch's threads, a worker can hang on a lock held at
+    # the fork, and the run with it. DISABLE_MULTIPROC makes lm-eval bootstrap in-process.
+    with _environment(DISABLE_MULTIPROC="1"):
+        results = simple_evaluate(
+            model=lm,
+            model_args={"pretrained": model},
+            tasks=names,
+            num_fewshot=num_fewshot,
+            limit=limit,
+            log_samples=True,
+            evaluation_tracker=tracker,
+            apply_chat_template=apply_chat_template,
+            gen_kwargs=gen_kwargs,
+            task_manager=task_manager,
+            random_seed=random_seed,
+            numpy_random_seed=random_seed,
+            torch_random_seed=random_seed,
+            fewshot_random_seed=random_seed,
+        )
     if results is None:
         raise TunelensError(f"lm-eval returned no results for {model}")
     samples = results.pop("samples")
@@ -193,3 +199,18 @@ def lm_eval(
         margins=margins,
         progress=progress,
     )
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Environment variables set for the block, restored after it."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
