@@ -10,12 +10,12 @@ which reads the sample logs and tests every metric paired over the documents.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from tunelens.errors import TunelensError
 from tunelens.models import LoadOptions, load_model
@@ -98,7 +98,7 @@ def evaluate_model(
     # lm-eval bootstraps a corpus metric's stderr (BLEU, chrF, TER) in a forked process pool;
     # forked from this process, which holds torch's threads, a worker can hang on a lock held at
     # the fork, and the run with it. DISABLE_MULTIPROC makes lm-eval bootstrap in-process.
-    with _environment(DISABLE_MULTIPROC="1"):
+    with mock.patch.dict(os.environ, {"DISABLE_MULTIPROC": "1"}):  # restored after the block
         results = simple_evaluate(
             model=lm,
             model_args={"pretrained": model},
@@ -199,18 +199,3 @@ def lm_eval(
         margins=margins,
         progress=progress,
     )
-
-
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Environment variables set for the block, restored after it."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

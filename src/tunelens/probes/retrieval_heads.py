@@ -118,7 +118,7 @@ def measure(
     # Every needle's greedy answer in one batched decoding (one needle at a time took most of
     # the probe: 34 of 80 s at the quick budget on the demo's pair); the teacher-forced pass
     # then scores the very tokens decoded.
-    decoded = engine.greedy_token_ids([i.prompt_ids for i in instances], max_new_tokens) if instances else []
+    decoded = engine.greedy_token_ids([i.prompt_ids for i in instances], max_new_tokens)
     for inst, ids in zip(instances, decoded):
         text = tokenizer.decode(ids, skip_special_tokens=True)
         hit = rouge1_recall(inst.answer, text) > RECALL_THRESHOLD
